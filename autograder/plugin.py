@@ -12,6 +12,7 @@ Grading metadata lives on the tests as markers; this plugin only reads it:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ def pytest_addoption(parser):
     group.addoption("--ag-timeout", type=float, default=None, help="seconds per student call")
     group.addoption("--ag-device", default="auto", choices=("cpu", "cuda", "auto"))
     group.addoption("--ag-limits", default=None, help="JSON of worker limits (set by the engine)")
+    group.addoption("--ag-broken", default=None,
+                    help="the submission could not be loaded: every student call fails with this message")
 
 
 def pytest_configure(config):
@@ -115,6 +118,9 @@ class Session:
 
     def adapter(self, assignment: registry.Assignment, which: str):
         key = (assignment.id, which)
+        broken = self.config.getoption("--ag-broken")
+        if key not in self.adapters and broken and which == "student":
+            self.adapters[key] = BrokenStudent(broken)
         if key not in self.adapters:
             path = self.target_path(assignment, "reference" if which == "reference-runner" else None)
             timeout = self.timeout or assignment.timeout
@@ -151,9 +157,14 @@ class Session:
         try:
             path = self.config.getoption("--ag-results")
             if path:
+                from autograder.results import write_json
                 results = self.results()
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                Path(path).write_text(json.dumps(results, indent=2), encoding="utf-8")
+                write_json(Path(path), results)
+                # What the student's code printed: for the instructor, never in results.json.
+                printed = "".join(a.captured_output() for (aid, which), a in self.adapters.items()
+                                  if which == "student" and hasattr(a, "captured_output"))
+                if printed:
+                    (Path(path).parent / "student_output.txt").write_text(printed, encoding="utf-8")
         finally:
             self.close()
 
@@ -250,6 +261,30 @@ def reference(request, assignment):
     return cache[key].module
 
 
+class BrokenStudent:
+    """Stands in for a submission that could not be loaded."""
+
+    kind = "broken"
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+    def _fail(self, *_a, **_k):
+        raise StudentCodeError(f"your submission could not be loaded: {self.problem}",
+                               "fix the problem above and submit again")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._fail
+
+    def import_problem(self):
+        return None
+
+    def close(self):
+        pass
+
+
 class _ModuleHolder:
     def __init__(self, module):
         self.module = module
@@ -271,6 +306,24 @@ class PerfChecker:
         threshold = threshold or self.assignment.perf_threshold
         return check_speed(name, self.student.stage(name, args, kwargs), reference.stage(name, args, kwargs),
                            threshold=threshold, hint=hint, rounds=rounds, warmup=warmup)
+
+
+    def check_forward(self, class_name: str, *inputs, init: dict | None = None, threshold: float | None = None,
+                      hint: str | None = None, rounds: int = 5, warmup: int = 1):
+        """Time ``ClassName(**init)(*inputs)`` of the student against the reference,
+        both in eval mode and, where the layouts match, with the same weights."""
+        reference = self.session.adapter(self.assignment, "reference-runner")
+        init = init or {}
+        student_obj = self.student.call(class_name, **init)
+        reference_obj = reference.call(class_name, **init)
+        with contextlib.suppress(Feedback):
+            student_obj.load_state_dict(reference_obj.state_dict())
+        student_obj.eval()
+        reference_obj.eval()
+        threshold = threshold or self.assignment.perf_threshold
+        return check_speed(f"{class_name} forward", self.student.stage(student_obj, inputs),
+                           reference.stage(reference_obj, inputs), threshold=threshold, hint=hint,
+                           rounds=rounds, warmup=warmup)
 
 
 @pytest.fixture(scope="module")

@@ -222,14 +222,23 @@ class InProcessStudent:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
+    @contextlib.contextmanager
     def forbid(self, fn_name: str, *apis: str):
-        return forbidden(tuple(apis), fn_name, module=self.module)
+        """The APIs raise inside the block; a call the student's code caught and
+        swallowed still fails the check when the block ends."""
+        called: list[str] = []
+        with forbidden(tuple(apis), fn_name, module=self.module, on_call=called.append):
+            yield
+        if called:
+            raise ForbiddenAPI(fn_name, called[0])
 
     def describe(self, module) -> list[tuple[str, str, dict]]:
         return describe_module(module)
 
-    def stage(self, name: str, args: tuple = (), kwargs: dict | None = None) -> Staged:
-        fn = self._get(name)
+    def stage(self, target, args: tuple = (), kwargs: dict | None = None) -> Staged:
+        """``target`` is a function name or an object returned by a student class."""
+        fn = self._get(target) if isinstance(target, str) else target
+        name = target if isinstance(target, str) else type(target).__name__
         kwargs = kwargs or {}
 
         def run(timeout):

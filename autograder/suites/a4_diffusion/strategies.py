@@ -1,0 +1,68 @@
+"""Inputs for the a4_diffusion hidden suite, and a comparator that names known mistakes.
+
+Schedules used as *inputs* are built here from their closed forms (torch.linspace and
+the cosine formula), never from student code, so a wrong student schedule cannot
+leak into the tests of later tasks.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from hypothesis import strategies as st
+
+from shared.compare import assert_close
+from shared.feedback import Feedback
+
+KINDS = ("linear", "cosine")
+kinds = st.sampled_from(KINDS)
+num_steps = st.integers(min_value=2, max_value=1000)
+
+
+def betas_for(kind: str, T: int, device="cpu") -> torch.Tensor:
+    """A float64 schedule of length T from its closed form."""
+    if kind == "linear":
+        b = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
+    else:
+        f = [math.cos((i / T + 0.008) / 1.008 * math.pi / 2) ** 2 for i in range(T + 1)]
+        b = torch.tensor([min(1 - f[i + 1] / f[i], 0.999) for i in range(T)], dtype=torch.float64)
+    return b.to(device)
+
+
+def abar_for(kind: str, T: int, device="cpu") -> torch.Tensor:
+    return torch.cumprod(1 - betas_for(kind, T), 0).to(device)
+
+
+@st.composite
+def batch_shapes(draw, rank: int | None = None, max_batch: int = 6, max_side: int = 5):
+    """(B, ...) of the given rank (2..5 when None)."""
+    rank = rank if rank is not None else draw(st.integers(2, 5))
+    batch = draw(st.integers(1, max_batch))
+    rest = draw(st.lists(st.integers(1, max_side), min_size=rank - 1, max_size=rank - 1))
+    return (batch, *rest)
+
+
+def view_b(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B,) -> (B, 1, ..., 1) in like's dtype (test-side helper for expected values)."""
+    return values.to(like.dtype).reshape(-1, *([1] * (like.dim() - 1)))
+
+
+def _matches(actual, candidate) -> bool:
+    try:
+        assert_close(actual, candidate, name="candidate")
+    except Feedback:
+        return False
+    return True
+
+
+def check(actual, expected, *, name: str, hint: str, mistakes=()):
+    """``assert_close``; on a mismatch, when the result equals one of the known
+    ``mistakes`` (``(candidate, diagnosis)`` pairs computed by the test), the
+    diagnosis is put in front of the hint.  Candidates are results, never inputs."""
+    try:
+        assert_close(actual, expected, name=name, hint=hint)
+    except Feedback as fb:
+        for candidate, diagnosis in mistakes:
+            if candidate is not None and _matches(actual, candidate):
+                raise Feedback(fb.message, f"{diagnosis} {hint}") from None
+        raise

@@ -1,0 +1,273 @@
+"""Part 1: exact Shapley values (task 1.1) and KernelSHAP (task 1.2)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.suites.a6_xai.strategies import (PROPERTY, additive_game, data, game_sizes, linear_game,
+                                                 mlp_game, np_rng, seeds, symmetric_game)
+from shared.compare import assert_close, assert_true
+from shared.devices import DEVICES
+from shared.tolerances import NUMPY_FLOAT64
+
+pytestmark = pytest.mark.visibility("hidden")
+
+WEIGHT_HINT = ("each marginal contribution v(S+i) - v(S) carries the Shapley weight "
+               "|S|! (n-|S|-1)! / n! (S not containing i), over all 2^(n-1) coalitions")
+BACKGROUND_HINT = ("the value of a coalition averages the model's predictions over the background rows, "
+                   "mean_j f(x_S, b_j), not the prediction at the mean background row")
+BATCHED_HINT = ("evaluate the coalitions in batched predict calls: stack the rows of all 2^n coalitions "
+                "(times the background rows) into one array and call predict once, not once per coalition")
+
+
+# ---- 1.1 shapley_values ---------------------------------------------------------------
+@pytest.mark.task("1.1")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "closed-form")
+@settings(max_examples=8)
+@given(sizes=game_sizes(1, 8), k=st.integers(1, 3))
+def test_shapley_values_linear_closed_form(student, sizes, k):
+    """1.1 shapley_values of a linear model: phi_i = w_i (x_i - mean background_i)"""
+    seed, n, m = sizes
+    game, w, _ = linear_game(n, seed)
+    background, X = data((m, n), seed + 1), data((k, n), seed + 2)
+    expected = w * (X - background.mean(axis=0))
+    assert_close(student.shapley_values(game.predict, X, background), expected,
+                 name="Shapley values of a (k, n) batch", tol=NUMPY_FLOAT64,
+                 hint="for f(z) = w.z + b every marginal contribution of feature i is w_i (x_i - b_ji); "
+                      "x of shape (k, n) gives (k, n) float64 values")
+    assert_close(student.shapley_values(game.predict, X[0], background), expected[0],
+                 name="Shapley values of one instance (n,)", tol=NUMPY_FLOAT64,
+                 hint="x of shape (n,) gives an (n,) float64 array")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "properties")
+@settings(max_examples=8)
+@given(sizes=game_sizes(1, 9))
+def test_shapley_values_efficiency(student, sizes):
+    """1.1 shapley_values are efficient: they sum to f(x) - mean f(background)"""
+    seed, n, m = sizes
+    game = mlp_game(n, seed)
+    background, x = data((m, n), seed + 1), data(n, seed + 2)
+    phi = student.shapley_values(game.predict, x, background)
+    gap = float(game.f(x)[0] - game.f(background).mean())
+    assert_close(float(np.sum(phi)), gap, name="sum of the Shapley values (efficiency)", tol=PROPERTY,
+                 hint="efficiency: v(empty) = mean_j f(b_j) is the average prediction over the background "
+                      "rows (not f of the mean background row), v(N) = f(x), and with the weight "
+                      "|S|!(n-|S|-1)!/n! the values sum exactly to v(N) - v(empty)")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "closed-form")
+@settings(max_examples=6)
+@given(sizes=game_sizes(1, 7))
+def test_shapley_values_additive_background(student, sizes):
+    """1.1 shapley_values of an additive model average the model over the background rows"""
+    seed, n, m = sizes
+    game, g = additive_game(n, seed)
+    background, x = data((max(m, 2), n), seed + 1), data(n, seed + 2)
+    expected = g(x[None, :])[0] - g(background).mean(axis=0)
+    assert_close(student.shapley_values(game.predict, x, background), expected,
+                 name="Shapley values of f(z) = sum_i g_i(z_i)", tol=NUMPY_FLOAT64,
+                 hint=BACKGROUND_HINT + "; for an additive model phi_i = g_i(x_i) - mean_j g_i(b_ji)")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "properties")
+@settings(max_examples=6)
+@given(sizes=game_sizes(2, 8), pair=st.data())
+def test_shapley_values_symmetry(student, sizes, pair):
+    """1.1 shapley_values: symmetric features get equal values"""
+    seed, n, m = sizes
+    i = pair.draw(st.integers(0, n - 1))
+    j = pair.draw(st.integers(0, n - 1).filter(lambda v: v != i))
+    game = symmetric_game(n, seed, i, j)
+    background, x = data((m, n), seed + 1), data(n, seed + 2)
+    background[:, j] = background[:, i]
+    x[j] = x[i]
+    phi = np.asarray(student.shapley_values(game.predict, x, background))
+    assert_close(float(phi[j]), float(phi[i]), name="value of a feature symmetric to another (symmetry)",
+                 tol=PROPERTY, hint="symmetry: two features that play the same role in every coalition must get "
+                                    "the same value; use the same weight for every coalition of a given size")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "properties")
+@settings(max_examples=6)
+@given(sizes=game_sizes(2, 8), which=st.data())
+def test_shapley_values_dummy(student, sizes, which):
+    """1.1 shapley_values: a feature the model ignores gets 0 (dummy)"""
+    seed, n, m = sizes
+    d = which.draw(st.integers(0, n - 1))
+    game = mlp_game(n, seed, dummy=d)
+    background, x = data((m, n), seed + 1), data(n, seed + 2)
+    phi = np.asarray(student.shapley_values(game.predict, x, background))
+    assert_close(float(phi[d]), 0.0, name="value of a feature the model ignores (dummy)", tol=PROPERTY,
+                 hint="dummy: if v(S+i) = v(S) for every coalition, phi_i is exactly 0; compare x and the "
+                      "background only through coalitions that differ in feature i")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "properties")
+@settings(max_examples=5)
+@given(sizes=game_sizes(1, 7), a=st.floats(-3, 3), c=st.floats(-3, 3))
+def test_shapley_values_linearity(student, sizes, a, c):
+    """1.1 shapley_values are linear in the model: phi(a f + c g) = a phi(f) + c phi(g)"""
+    seed, n, m = sizes
+    f, g = mlp_game(n, seed), mlp_game(n, seed + 7)
+    background, X = data((m, n), seed + 1), data((2, n), seed + 2)
+
+    def combined(Z):
+        return a * f.predict(Z) + c * g.predict(Z)
+    phi_f = np.asarray(student.shapley_values(f.predict, X, background))
+    phi_g = np.asarray(student.shapley_values(g.predict, X, background))
+    assert_close(student.shapley_values(combined, X, background), a * phi_f + c * phi_g,
+                 name="Shapley values of a f + c g (linearity)", tol=PROPERTY,
+                 hint="linearity: phi is a fixed linear combination of the coalition values v(S); "
+                      "do not rescale or normalise the values")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(3)
+@pytest.mark.tags("correctness")
+@settings(max_examples=6)
+@given(sizes=game_sizes(2, 8), k=st.integers(1, 3))
+def test_shapley_values_match_reference(student, reference, sizes, k):
+    """1.1 shapley_values match the exact interventional values of a nonlinear model"""
+    seed, n, m = sizes
+    game = mlp_game(n, seed)
+    background, X = data((m, n), seed + 1), data((k, n), seed + 2)
+    expected = reference.shapley_values(game.predict, X, background)
+    assert_close(student.shapley_values(game.predict, X, background), expected,
+                 name="Shapley values", tol=NUMPY_FLOAT64, hint=WEIGHT_HINT + "; " + BACKGROUND_HINT)
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "scale")
+def test_shapley_values_sixteen_features(student):
+    """1.1 shapley_values handle n = 16 features"""
+    game, w, _ = linear_game(16, 1234)
+    background, x = data((3, 16), 1), data(16, 2)
+    assert_close(student.shapley_values(game.predict, x, background), w * (x - background.mean(axis=0)),
+                 name="Shapley values with 16 features", tol=NUMPY_FLOAT64,
+                 hint="2^16 coalitions: build the coalition masks with array operations (bits of "
+                      "arange(2^n)) and evaluate them in batched predict calls")
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(2)
+@pytest.mark.tags("performance", "batching")
+@pytest.mark.parametrize("n", [8, 10])
+def test_shapley_values_batched_predict_calls(student, n):
+    """1.1 shapley_values call predict in a few batched calls, not once per coalition"""
+    game = mlp_game(n, 99 + n)
+    background, x = data((3, n), 5), data(n, 6)
+    student.shapley_values(game.predict, x, background)
+    limit = 8
+    assert_true(game.calls <= limit,
+                f"shapley_values called predict {game.calls} times for one instance with {n} features "
+                f"({2 ** n} coalitions); at most {limit} batched calls are expected.", BATCHED_HINT)
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(3)
+@pytest.mark.tags("performance")
+@pytest.mark.parametrize("device", DEVICES)
+def test_shapley_values_speed(perf, device):
+    """1.1 shapley_values at n = 12 are batched (within the allowed ratio of the reference)"""
+    n = 12
+    gen = torch.Generator().manual_seed(12)
+    net = torch.nn.Sequential(torch.nn.Linear(n, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1)).double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    net = net.to(device)
+
+    def predict(X):                      # a black box running on the device
+        with torch.no_grad():
+            return net(torch.as_tensor(X, device=device)).squeeze(1).cpu().numpy()
+    background, x = data((4, n), 3), data(n, 4)
+    perf.check("shapley_values", predict, x, background, hint=BATCHED_HINT)
+
+
+# ---- 1.2 kernel_shap ------------------------------------------------------------------
+@pytest.mark.task("1.2")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "properties")
+@settings(max_examples=8)
+@given(sizes=game_sizes(2, 8), samples=st.integers(0, 60))
+def test_kernel_shap_efficiency(student, sizes, samples):
+    """1.2 kernel_shap is exactly efficient for any number of samples"""
+    seed, n, m = sizes
+    game = mlp_game(n, seed)
+    background, x = data((m, n), seed + 1), data(n, seed + 2)
+    phi = student.kernel_shap(game.predict, x, background, 2 * n + samples, np_rng(seed + 3))
+    assert_close(float(np.sum(phi)), float(game.f(x)[0] - game.f(background).mean()),
+                 name="sum of the KernelSHAP values", tol=PROPERTY,
+                 hint="solve the weighted least squares with the efficiency constraint sum(phi) = "
+                      "f(x) - mean f(background) imposed exactly (eliminate one coefficient), "
+                      "not as a soft penalty")
+
+
+@pytest.mark.task("1.2")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "closed-form")
+@settings(max_examples=6)
+@given(sizes=game_sizes(2, 7))
+def test_kernel_shap_linear_exact(student, sizes):
+    """1.2 kernel_shap is exact for a linear model"""
+    seed, n, m = sizes
+    game, w, _ = linear_game(n, seed)
+    background, x = data((m, n), seed + 1), data(n, seed + 2)
+    phi = student.kernel_shap(game.predict, x, background, 20 * n, np_rng(seed + 3))
+    # a least-squares solve of an exactly consistent system: error ~1e-13, 1e-8 allows any solver
+    assert_close(phi, w * (x - background.mean(axis=0)), name="KernelSHAP values of a linear model",
+                 tol=NUMPY_FLOAT64.scaled(100),
+                 hint="regress v(z) - v(empty) on the coalition indicators z (1 = feature taken from x) "
+                      "with the Shapley kernel weights; for a linear model the fit is exact")
+
+
+@pytest.mark.task("1.2")
+@pytest.mark.points(3)
+@pytest.mark.tags("correctness", "convergence")
+@pytest.mark.parametrize("n,samples,seed", [(4, 200, 1), (6, 3000, 2), (9, 20000, 3)])
+def test_kernel_shap_converges(student, reference, n, samples, seed):
+    """1.2 kernel_shap approaches the exact Shapley values with enough samples"""
+    game = mlp_game(n, 40 + seed)
+    background, x = data((5, n), seed + 1), data(n, seed + 2)
+    exact = reference.shapley_values(game.predict, x, background)
+    phi = np.asarray(student.kernel_shap(game.predict, x, background, samples, np_rng(seed + 3)))
+    err = float(np.abs(phi - exact).max())
+    scale = float(np.abs(exact).max())
+    # sampling noise: with the Shapley kernel distribution the error is a few % of the largest value
+    assert_true(phi.shape == exact.shape and err <= 0.1 * scale,
+                f"with {samples} samples your KernelSHAP values differ from the exact Shapley values by up "
+                f"to {err:.3g} (largest value {scale:.3g}); expected within 10%.",
+                "use the Shapley kernel weights (n-1) / (C(n,s) s (n-s)) for a coalition of size s "
+                "(sample sizes in proportion to (n-1)/(s(n-s)), or weight every enumerated coalition)")
+
+
+@pytest.mark.task("1.2")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "reproducibility")
+def test_kernel_shap_uses_generator(student):
+    """1.2 kernel_shap draws its randomness only from the generator"""
+    game = mlp_game(7, 5)
+    background, x = data((4, 7), 1), data(7, 2)
+    first = student.kernel_shap(game.predict, x, background, 40, np_rng(2024))
+    np.random.seed(1)
+    torch.manual_seed(1)
+    second = student.kernel_shap(game.predict, x, background, 40, np_rng(2024))
+    assert_close(second, first, name="KernelSHAP values from a generator with the same seed",
+                 tol=PROPERTY, hint="draw every random number from the generator argument "
+                                    "(generator.choice, generator.random), never np.random.* or torch")

@@ -105,7 +105,22 @@ class Session:
         wanted = opt("--ag-device")
         self.device = ("cuda" if self.cuda_available else "cpu") if wanted == "auto" else wanted
         self.limits = json.loads(opt("--ag-limits")) if opt("--ag-limits") else {}
+        self.limits.setdefault("device", self.device)
+        if self.isolation == "worker":
+            self._prestart()
 
+    def _prestart(self) -> None:
+        """Spawn the student's and the reference's workers before collection, so that
+        their start-up (importing torch, sandboxing) overlaps ours."""
+        found = [registry.for_path(Path(arg.split("::")[0]).resolve()) for arg in self.config.args]
+        ids = {a.id for a in found if a is not None}
+        if len(ids) != 1:
+            return
+        assignment = registry.get(ids.pop())
+        for which in ("student", "reference-runner"):
+            adapter = self.adapter(assignment, which)
+            if hasattr(adapter, "prestart"):
+                adapter.prestart()
     # ---- targets -------------------------------------------------------------
     def target_path(self, assignment: registry.Assignment, target: str | None = None) -> Path:
         target = target or self.target
@@ -304,8 +319,21 @@ class PerfChecker:
               rounds: int = 5, warmup: int = 1, **kwargs):
         reference = self.session.adapter(self.assignment, "reference-runner")
         threshold = threshold or self.assignment.perf_threshold
-        return check_speed(name, self.student.stage(name, args, kwargs), reference.stage(name, args, kwargs),
-                           threshold=threshold, hint=hint, rounds=rounds, warmup=warmup)
+        with self._threads():
+            return check_speed(name, self.student.stage(name, args, kwargs), reference.stage(name, args, kwargs),
+                               threshold=threshold, hint=hint, rounds=rounds, warmup=warmup)
+
+    @contextlib.contextmanager
+    def _threads(self):
+        """In-process timing uses the assignment's fixed thread count, as the workers do."""
+        import torch
+        before = torch.get_num_threads()
+        if self.session.isolation != "worker":
+            torch.set_num_threads(self.assignment.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
     def check_forward(self, class_name: str, *inputs, init: dict | None = None, threshold: float | None = None,
@@ -321,9 +349,10 @@ class PerfChecker:
         student_obj.eval()
         reference_obj.eval()
         threshold = threshold or self.assignment.perf_threshold
-        return check_speed(f"{class_name} forward", self.student.stage(student_obj, inputs),
-                           reference.stage(reference_obj, inputs), threshold=threshold, hint=hint,
-                           rounds=rounds, warmup=warmup)
+        with self._threads():
+            return check_speed(f"{class_name} forward", self.student.stage(student_obj, inputs),
+                               reference.stage(reference_obj, inputs), threshold=threshold, hint=hint,
+                               rounds=rounds, warmup=warmup)
 
 
 @pytest.fixture(scope="module")

@@ -189,7 +189,8 @@ def student_entries(a: registry.Assignment) -> list[Entry]:
     prefix = f"{a.id}/"
     if not a.stub_path.is_file():
         raise click.ClickException(f"{a.id}: the stub {a.stub_path.relative_to(ROOT)} is missing")
-    ours = {"conftest.py", "pytest.ini", "run_checks.py", "grade.py", "assignment.json", f"{a.module}.ipynb"}
+    ours = {"conftest.py", "pytest.ini", "run_checks.py", "grade.py", "assignment.json", "requirements.txt",
+            f"{a.module}.ipynb"}
     handout = [e for e in _tree(a.handout_dir, prefix) if e.arcname.removeprefix(prefix) not in ours]
     entries = list(handout)
     entries += [
@@ -198,6 +199,7 @@ def student_entries(a: registry.Assignment) -> list[Entry]:
         _template("student_run_checks.py", prefix + "run_checks.py"),
         _template("student_grade.py", prefix + "grade.py"),
         Entry(prefix + "assignment.json", _json_bytes(_assignment_info(a))),
+        Entry(prefix + "requirements.txt", _requirements().encode("utf-8")),
         Entry(prefix + f"{a.module}.ipynb", make_notebook(a)),
     ]
     py_sources = [e.data.decode("utf-8", "replace") for e in entries if e.arcname.endswith(".py")]
@@ -262,21 +264,6 @@ def make_notebook(a: registry.Assignment) -> bytes:
     header, chunks, trailer = _stub_chunks(stub)
     public = set(a.functions) | set(a.classes)
 
-    sections = _readme_sections(readme)
-    home: dict[str, int] = {}          # function -> README section it follows
-    for name, _ in chunks:
-        pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-        for i, sec in enumerate(sections):
-            heading = sec.splitlines()[0]
-            if pattern.search(heading):
-                home.setdefault(name, i)
-                break
-        else:
-            for i, sec in enumerate(sections[1:], start=1):
-                if pattern.search(sec) and i not in home.values():
-                    home[name] = i
-                    break
-
     cells = []
 
     def md(text):
@@ -288,32 +275,26 @@ def make_notebook(a: registry.Assignment) -> bytes:
             cell.metadata["tags"] = list(tags)
         cells.append(cell)
 
-    def emit(name, src):
-        code(src)
-        if name in public:
-            code(_check_cell_source(name), CHECK_CELL_TAGS)
-
-    md(f"**How to use this notebook.** Implement the functions in the code cells below "
-       f"(the text comes from `README.md`). After each function, its *check cell* runs the public "
-       f"tests for it on what you defined in this notebook. Keep this notebook next to the other "
-       f"files of the handout (`run_checks.py`, `test_public.py`, `shared/`).\n\n"
+    md(f"**How to use this notebook.** The handout text (`README.md`) comes first, then your code: "
+       f"one code cell per function. After each function, its *check cell* runs the public tests for "
+       f"it on what you defined in this notebook. Keep this notebook next to the other files of the "
+       f"handout (`run_checks.py`, `test_public.py`, `shared/`).\n\n"
        f"Submit either this notebook or `{a.module}.py`. Public tests passing does not mean full "
        f"marks: the grader also runs hidden tests. `python run_checks.py --notebook {a.module}.ipynb` "
        f"checks the saved notebook exactly as it will be graded.")
-    for i, sec in enumerate(sections):
-        md(sec)
-        if i == 0:                      # after the introduction: imports, then unplaced functions
-            code(header)
-            for name, src in chunks:
-                if name not in home:
-                    emit(name, src)
-        for name, src in chunks:
-            if home.get(name) == i:
-                emit(name, src)
-    if not sections:
+    for section in _readme_sections(readme):
+        md(section)
+    md(f"## Your code\n\nThe cells below are `{a.module}.py`: run the first one (imports), then "
+       "implement each function and run its check cell.")
+    if header:
         code(header)
-        for name, src in chunks:
-            emit(name, src)
+    for name, src in chunks:
+        node = next(n for n in ast.parse(src).body if getattr(n, "name", None) == name)
+        doc = (ast.get_docstring(node) or "").strip().splitlines()
+        md(f"### `{name}`" + (f": {doc[0]}" if doc else ""))
+        code(src)
+        if name in public:
+            code(_check_cell_source(name), CHECK_CELL_TAGS)
     if trailer:
         code(trailer)
 
@@ -588,14 +569,14 @@ def build_release(ids: list[str] | tuple[str, ...], out: Path) -> list[Path]:
     Every student archive is scanned first: on a leak nothing is written."""
     assignments = [registry.get(i) for i in ids] if ids else list(registry.all_assignments())
     secrets = collect_secrets()
-    planned: list[tuple[Path, list[Entry]]] = []
-    findings: list[str] = []
-    for a in assignments:
-        student = student_entries(a)
-        findings += [f"{a.id}-student.zip: {f}" for f in scan_for_leaks(student, a, secrets)]
-        planned.append((Path(out) / f"{a.id}-student.zip", student))
-        planned.append((Path(out) / f"{a.id}-gradescope.zip", gradescope_entries(a)))
-        planned.append((Path(out) / f"{a.id}-otter.zip", otter_entries(a)))
+    students = {a.id: student_entries(a) for a in assignments}
+    findings = [f"{a.id}-student.zip: {f}" for a in assignments
+                for f in scan_for_leaks(students[a.id], a, secrets)]
     if findings:
         raise LeakError(findings)
+    planned: list[tuple[Path, list[Entry]]] = []
+    for a in assignments:
+        planned.append((Path(out) / f"{a.id}-student.zip", students[a.id]))
+        planned.append((Path(out) / f"{a.id}-gradescope.zip", gradescope_entries(a)))
+        planned.append((Path(out) / f"{a.id}-otter.zip", otter_entries(a)))
     return [write_zip(path, entries) for path, entries in planned]

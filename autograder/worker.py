@@ -230,6 +230,11 @@ class WorkerProcess:
         return {"lib": lib, "work": work}
 
     def start(self) -> None:
+        self.spawn()
+        self.handshake()
+
+    def spawn(self) -> None:
+        """Start the process; it imports torch and sandboxes itself while we go on."""
         _become_subreaper()
         paths = self._layout()
         to_worker_r, to_worker_w = os.pipe()
@@ -267,6 +272,13 @@ class WorkerProcess:
         os.close(from_worker_w)
         self.wfd, self.rfd = to_worker_w, from_worker_r
         threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+        self.handshaken = False
+
+    def handshake(self) -> None:
+        """Wait until the worker is sandboxed and has imported the student's module."""
+        if self.handshaken:
+            return
+        self.handshaken = True
         self._started_at = time.monotonic()
         booted = self._read(self._started_at + BOOT_TIMEOUT, "starting the worker")
         self.enforced = list(booted.get("booted", []))
@@ -460,7 +472,17 @@ class WorkerStudent:
         self._ids = itertools.count(1)
 
     # ---- worker management ---------------------------------------------------
+    def prestart(self) -> None:
+        """Spawn the worker now so that its start-up overlaps other work."""
+        if self.worker is None:
+            self.generation += 1
+            self.worker = WorkerProcess(self.path, self.assignment, limits=self.limits, slot=self.slot,
+                                        copy_folder=self.copy_folder)
+            self.worker.spawn()
+
     def _ensure(self) -> WorkerProcess:
+        if self.worker is not None and self.worker.alive and not getattr(self.worker, "handshaken", True):
+            self.worker.handshake()
         if self.worker is None or not self.worker.alive:
             if self.worker is not None:
                 self._collect_output(self.worker)

@@ -191,6 +191,9 @@ class InProcessStudent:
             raise self._import_error
         return self._module
 
+    def captured_output(self) -> str:
+        return ""                          # in-process output goes straight to the terminal
+
     def import_problem(self) -> str | None:
         """Why the module could not be imported (None when it imported or was never tried)."""
         return str(self._import_error) if self._import_error else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
@@ -188,3 +189,15 @@ def call_valid(call, fn: str, hint: str):
             raise
         raise Feedback(f"{fn} raised ValueError for a valid configuration (torch accepts it and gives a "
                        f"positive size): {raised_detail(exc)[:200]}", hint) from None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """The torch ops of the test process itself (F.conv2d for the expected values, and
+    the student's code when it runs in-process) use one thread, as the graded workers
+    do (assignment.toml threads = 1): tiny convolutions gain nothing from threads, and
+    on a busy machine thread start-up dominates."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

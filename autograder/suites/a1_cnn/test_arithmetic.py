@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from autograder.suites.a1_cnn.strategies import (brute_force_receptive_field, call_valid, expect_value_error,
                                                  torch_conv_output_shape,
+                                                 single_thread,  # noqa: F401  (autouse fixture)
                                                  torch_conv_transpose_output_shape)
 from shared.compare import assert_close, assert_true
 

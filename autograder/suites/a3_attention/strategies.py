@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import strategies as st
 
@@ -141,3 +142,14 @@ def causal_mask_closed_form(length_q: int, length_k: int, device="cpu") -> torch
     """mask[i, j] = (j <= i), built here so tests never depend on the student's causal_mask."""
     return (torch.arange(length_k, device=device).unsqueeze(0)
             <= torch.arange(length_q, device=device).unsqueeze(1))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def assignment_threads(assignment):
+    """Run in-process with the assignment's torch thread count (the isolated workers set
+    it themselves; the in-process adapter does not).  On a busy machine, several torch
+    threads per op make every call (and every speed ratio) erratic."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(assignment.threads)
+    yield
+    torch.set_num_threads(before)

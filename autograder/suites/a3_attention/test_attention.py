@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import attention_cases, keep_mask, qkv
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn, seeds

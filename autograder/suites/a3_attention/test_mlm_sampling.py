@@ -12,6 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import filtered_probs, nucleus_logits
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randint, randn, seeds

@@ -5,6 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import (keep_mask, mha_cases, mha_inputs, mha_params,
                                                        torch_mha)
 from shared.compare import assert_close, assert_true

@@ -7,6 +7,8 @@ seeded numpy generator; hypothesis draws only seeds and sizes.
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import torch
 from hypothesis import strategies as st
 
 from shared.strategies import np_rng, seeds  # noqa: F401  (re-exported for the tests)
@@ -27,7 +29,7 @@ def _rows(X, n: int) -> np.ndarray:
 class Game:
     """A black box ``predict`` plus what the tests know about it in closed form."""
 
-    def __init__(self, n: int, fn, count: bool = True):
+    def __init__(self, n: int, fn, max_calls: int | None = None):
         self.n = n
         self.calls = 0
         self.rows = 0
@@ -37,6 +39,10 @@ class Game:
             X = _rows(X, n)
             self.calls += 1
             self.rows += X.shape[0]
+            if max_calls is not None and self.calls > max_calls:
+                # stop a per-coalition loop early instead of waiting for 2^n calls
+                raise RuntimeError(f"predict was called more than {max_calls} times; evaluate the "
+                                   "coalitions in batched predict calls")
             return np.asarray(fn(X), dtype=np.float64)
         self.predict = predict      # a plain function: it is what crosses into the student's code
 
@@ -45,10 +51,10 @@ class Game:
         return np.asarray(self._fn(np.atleast_2d(np.asarray(X, dtype=np.float64))), dtype=np.float64)
 
 
-def linear_game(n: int, seed: int):
+def linear_game(n: int, seed: int, max_calls: int | None = None):
     rng = np_rng(seed)
     w, b = rng.normal(size=n), float(rng.normal())
-    return Game(n, lambda X: X @ w + b), w, b
+    return Game(n, lambda X: X @ w + b, max_calls), w, b
 
 
 def additive_game(n: int, seed: int):
@@ -61,7 +67,7 @@ def additive_game(n: int, seed: int):
     return Game(n, lambda X: g(X).sum(axis=1)), g
 
 
-def mlp_game(n: int, seed: int, hidden: int = 6, dummy: int | None = None):
+def mlp_game(n: int, seed: int, hidden: int = 6, dummy: int | None = None, max_calls: int | None = None):
     """A small tanh network plus a pairwise interaction: no closed form for its Shapley values.
     With ``dummy`` set, that feature never affects the prediction."""
     rng = np_rng(seed)
@@ -73,7 +79,7 @@ def mlp_game(n: int, seed: int, hidden: int = 6, dummy: int | None = None):
     def fn(X):
         inter = X[:, 0] * X[:, n - 1] if n > 1 and dummy not in (0, n - 1) else 0.0
         return np.tanh(X @ w1 + b1) @ w2 + pair * inter
-    return Game(n, fn)
+    return Game(n, fn, max_calls)
 
 
 def symmetric_game(n: int, seed: int, i: int, j: int):
@@ -98,3 +104,13 @@ def game_sizes(draw, min_n: int = 2, max_n: int = 8, max_m: int = 6):
 
 def data(shape, seed: int, scale: float = 1.0) -> np.ndarray:
     return np_rng(seed).normal(size=shape) * scale
+
+
+@pytest.fixture(scope="module", autouse=False)
+def one_thread():
+    """Run a module's torch work on one thread, as grading workers do (threads = 1 in
+    assignment.toml); on a shared 2-core machine this also keeps in-process runs fast."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

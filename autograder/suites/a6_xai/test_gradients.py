@@ -7,12 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import models_a6
+from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixture)
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.tolerances import tolerance
 
-pytestmark = pytest.mark.visibility("hidden")
+pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 ABS_HINT = "saliency is the absolute value |d y_target / d x| of the gradient (take abs of every element)"
@@ -276,6 +277,6 @@ def test_grad_cam_cnn_match_reference(student, reference, device, relu):
 def test_grad_cam_speed(perf, device):
     """3.3 grad_cam uses one forward and one backward pass for the batch"""
     model = models_a6.small_cnn(3, 10, 11, channels=16, dtype=torch.float32, device=device)
-    x = randn((32, 3, 32, 32), 12, torch.float32, device)
-    perf.check("grad_cam", model, model[3], x, randint((32,), 13, 0, 10, device),
+    x = randn((48, 3, 40, 40), 12, torch.float32, device)
+    perf.check("grad_cam", model, model[3], x, randint((48,), 13, 0, 10, device),
                hint="capture the activation with one forward hook; one backward pass gives every row's gradients")

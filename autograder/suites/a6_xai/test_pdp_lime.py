@@ -7,10 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.suites.a6_xai.strategies import PROPERTY, additive_game, data, mlp_game, np_rng, seeds
+from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixture)
 from shared.compare import assert_close, assert_true
 from shared.tolerances import NUMPY_FLOAT64
 
-pytestmark = pytest.mark.visibility("hidden")
+pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
 CENTERED_HINT = ("centered ICE (c-ICE): with centered=True subtract each curve's own value at the first grid "
                  "point, ice[i, j] - ice[i, 0], so every centered curve starts at 0")

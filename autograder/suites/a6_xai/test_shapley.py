@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 
 from autograder.suites.a6_xai.strategies import (PROPERTY, additive_game, data, game_sizes, linear_game,
                                                  mlp_game, np_rng, seeds, symmetric_game)
+from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixture)
 from shared.compare import assert_close, assert_true
+from shared.feedback import StudentCodeError
 from shared.devices import DEVICES
 from shared.tolerances import NUMPY_FLOAT64
 
-pytestmark = pytest.mark.visibility("hidden")
+pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
 WEIGHT_HINT = ("each marginal contribution v(S+i) - v(S) carries the Shapley weight "
                "|S|! (n-|S|-1)! / n! (S not containing i), over all 2^(n-1) coalitions")
@@ -28,7 +30,7 @@ BATCHED_HINT = ("evaluate the coalitions in batched predict calls: stack the row
 @pytest.mark.points(2)
 @pytest.mark.tags("correctness", "closed-form")
 @settings(max_examples=8)
-@given(sizes=game_sizes(1, 8), k=st.integers(1, 3))
+@given(sizes=game_sizes(1, 7), k=st.integers(1, 3))
 def test_shapley_values_linear_closed_form(student, sizes, k):
     """1.1 shapley_values of a linear model: phi_i = w_i (x_i - mean background_i)"""
     seed, n, m = sizes
@@ -48,7 +50,7 @@ def test_shapley_values_linear_closed_form(student, sizes, k):
 @pytest.mark.points(2)
 @pytest.mark.tags("correctness", "properties")
 @settings(max_examples=8)
-@given(sizes=game_sizes(1, 9))
+@given(sizes=game_sizes(1, 7))
 def test_shapley_values_efficiency(student, sizes):
     """1.1 shapley_values are efficient: they sum to f(x) - mean f(background)"""
     seed, n, m = sizes
@@ -82,7 +84,7 @@ def test_shapley_values_additive_background(student, sizes):
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "properties")
 @settings(max_examples=6)
-@given(sizes=game_sizes(2, 8), pair=st.data())
+@given(sizes=game_sizes(2, 7), pair=st.data())
 def test_shapley_values_symmetry(student, sizes, pair):
     """1.1 shapley_values: symmetric features get equal values"""
     seed, n, m = sizes
@@ -102,7 +104,7 @@ def test_shapley_values_symmetry(student, sizes, pair):
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "properties")
 @settings(max_examples=6)
-@given(sizes=game_sizes(2, 8), which=st.data())
+@given(sizes=game_sizes(2, 7), which=st.data())
 def test_shapley_values_dummy(student, sizes, which):
     """1.1 shapley_values: a feature the model ignores gets 0 (dummy)"""
     seed, n, m = sizes
@@ -140,7 +142,7 @@ def test_shapley_values_linearity(student, sizes, a, c):
 @pytest.mark.points(3)
 @pytest.mark.tags("correctness")
 @settings(max_examples=6)
-@given(sizes=game_sizes(2, 8), k=st.integers(1, 3))
+@given(sizes=game_sizes(2, 7), k=st.integers(1, 3))
 def test_shapley_values_match_reference(student, reference, sizes, k):
     """1.1 shapley_values match the exact interventional values of a nonlinear model"""
     seed, n, m = sizes
@@ -156,7 +158,7 @@ def test_shapley_values_match_reference(student, reference, sizes, k):
 @pytest.mark.tags("correctness", "scale")
 def test_shapley_values_sixteen_features(student):
     """1.1 shapley_values handle n = 16 features"""
-    game, w, _ = linear_game(16, 1234)
+    game, w, _ = linear_game(16, 1234, max_calls=256)
     background, x = data((3, 16), 1), data(16, 2)
     assert_close(student.shapley_values(game.predict, x, background), w * (x - background.mean(axis=0)),
                  name="Shapley values with 16 features", tol=NUMPY_FLOAT64,
@@ -170,9 +172,13 @@ def test_shapley_values_sixteen_features(student):
 @pytest.mark.parametrize("n", [8, 10])
 def test_shapley_values_batched_predict_calls(student, n):
     """1.1 shapley_values call predict in a few batched calls, not once per coalition"""
-    game = mlp_game(n, 99 + n)
+    game = mlp_game(n, 99 + n, max_calls=64)
     background, x = data((3, n), 5), data(n, 6)
-    student.shapley_values(game.predict, x, background)
+    try:
+        student.shapley_values(game.predict, x, background)
+    except StudentCodeError:
+        if game.calls <= 64:              # failed for another reason than too many predict calls
+            raise
     limit = 8
     assert_true(game.calls <= limit,
                 f"shapley_values called predict {game.calls} times for one instance with {n} features "
@@ -240,7 +246,7 @@ def test_kernel_shap_linear_exact(student, sizes):
 @pytest.mark.task("1.2")
 @pytest.mark.points(3)
 @pytest.mark.tags("correctness", "convergence")
-@pytest.mark.parametrize("n,samples,seed", [(4, 200, 1), (6, 3000, 2), (9, 20000, 3)])
+@pytest.mark.parametrize("n,samples,seed", [(4, 2000, 3), (6, 20000, 0), (8, 40000, 7)])
 def test_kernel_shap_converges(student, reference, n, samples, seed):
     """1.2 kernel_shap approaches the exact Shapley values with enough samples"""
     game = mlp_game(n, 40 + seed)
@@ -249,10 +255,12 @@ def test_kernel_shap_converges(student, reference, n, samples, seed):
     phi = np.asarray(student.kernel_shap(game.predict, x, background, samples, np_rng(seed + 3)))
     err = float(np.abs(phi - exact).max())
     scale = float(np.abs(exact).max())
-    # sampling noise: with the Shapley kernel distribution the error is a few % of the largest value
-    assert_true(phi.shape == exact.shape and err <= 0.1 * scale,
+    # sampling noise with these sample counts stays below ~3.5% of the largest value (plain or paired
+    # sampling from the kernel distribution, measured over many seeds); 8% leaves head-room while
+    # coalitions weighted without the Shapley kernel land 15-20% off on these cases
+    assert_true(phi.shape == exact.shape and err <= 0.08 * scale,
                 f"with {samples} samples your KernelSHAP values differ from the exact Shapley values by up "
-                f"to {err:.3g} (largest value {scale:.3g}); expected within 10%.",
+                f"to {err:.3g} (largest value {scale:.3g}); expected within 8%.",
                 "use the Shapley kernel weights (n-1) / (C(n,s) s (n-s)) for a coalition of size s "
                 "(sample sizes in proportion to (n-1)/(s(n-s)), or weight every enumerated coalition)")
 

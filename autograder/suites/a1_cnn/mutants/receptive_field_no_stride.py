@@ -156,12 +156,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if any(pads):
         x = F.pad(x, pads)
 
-    # im2col as a view: a window of the dilated span (d*(k-1)+1) every `stride` pixels,
-    # then keep every d-th tap of it -> (N, C, H_out, W_out, kH, kW), no copy yet
-    patches = x.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)[..., ::dh, ::dw]
+    # a window spans d*(k-1)+1 input pixels (the dilated kernel); it must fit once
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    if x.shape[2] < span_h or x.shape[3] < span_w:
+        raise ValueError("the padded input is smaller than the dilated kernel_size")
+
+    # im2col as a view: one window every `stride` pixels, then keep every d-th tap of
+    # it -> (N, C, H_out, W_out, kH, kW), no copy yet
+    patches = x.unfold(2, span_h, sh).unfold(3, span_w, sw)[..., ::dh, ::dw]
     h_out, w_out = patches.shape[2:4]
-    if h_out <= 0 or w_out <= 0:
-        raise ValueError("the input is smaller than the dilated kernel_size after padding")
 
     # groups: channel block g of x only meets output block g of weight, so split both
     # and let einsum batch over the group axis (depthwise = groups == C)

@@ -19,6 +19,10 @@ MAX_ZIP_BYTES = 100 << 20        # uncompressed total
 MAX_ZIP_FILES = 2000
 MAX_FILE_BYTES = 20 << 20
 IGNORED = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+# Files of the student handout that a student may hand back with their work: the grader
+# has its own copies, so theirs are dropped (a submitted shared/ must never shadow ours).
+HANDOUT_FILES = {"shared", "conftest.py", "run_checks.py", "grade.py", "test_public.py", "pytest.ini",
+                 "assignment.json", "requirements.txt"}
 
 # `!pip install x`, `%matplotlib inline`, `files = !ls`, `get_ipython().run_line_magic(...)`
 _MAGIC_LINE = re.compile(r"^\s*([!%]|\w+\s*=\s*[!%]|get_ipython\(\))")
@@ -135,7 +139,7 @@ def materialize(submission: Path, module: str, dest: Path) -> Path:
         found = _find_module_in(submission, module)
         folder = found.parent
         for item in folder.iterdir():
-            if item.name in IGNORED or item.name.startswith("."):
+            if item.name in IGNORED or item.name in HANDOUT_FILES or item.name.startswith("."):
                 continue
             if item.is_file() and item.stat().st_size <= MAX_FILE_BYTES and item.suffix != ".ipynb":
                 shutil.copy2(item, dest / item.name)

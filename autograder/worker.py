@@ -7,6 +7,7 @@ so hidden suites do not know which one they talk to.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -18,6 +19,7 @@ import pickle
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -190,6 +192,81 @@ class _RemoteCall(torch.autograd.Function):
         return (None, *result)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+class Zygote:
+    """A process that has imported torch once and forks a worker per request, so that
+    starting (and restarting) a worker costs a fork instead of a Python start-up.
+
+    One per trusted process; workers are its children, sandboxed after the fork."""
+
+    _instance: "Zygote | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self):
+        self.lib = Path(tempfile.mkdtemp(prefix="ag-lib-"))
+        os.chmod(self.lib, 0o755)
+        shutil.copy2(PACKAGE_DIR / "_worker_main.py", self.lib / "_worker_main.py")
+        shutil.copytree(ROOT / "shared", self.lib / "shared", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for dirpath, _dirnames, filenames in os.walk(self.lib):
+            os.chmod(dirpath, 0o755)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o644)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.lib), "TMPDIR": str(self.lib),
+               "LANG": "C.UTF-8", "PYTHONPATH": str(self.lib), "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        _become_subreaper()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-s", str(self.lib / "_worker_main.py"),
+             json.dumps({"zygote": True, "control_fd": theirs.fileno()})],
+            cwd=self.lib, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True)
+        theirs.close()
+        self.sock = ours
+        _LIVE.add(self.proc.pid)
+        atexit.register(shutil.rmtree, self.lib, True)
+
+    @classmethod
+    def get(cls) -> "Zygote":
+        with cls._lock:
+            if cls._instance is None or cls._instance.proc.poll() is not None:
+                cls._instance = Zygote()
+            return cls._instance
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        with self._lock:
+            data = json.dumps(request).encode()
+            if fds:
+                socket.send_fds(self.sock, [data], list(fds))
+            else:
+                self.sock.send(data)
+            self.sock.settimeout(BOOT_TIMEOUT)
+            reply = self.sock.recv(1 << 16)
+        if not reply:
+            raise OSError("the zygote is gone")
+        return json.loads(reply)
+
+    def fork(self, config: dict, fds: list[int]) -> int:
+        return self._ask(config, fds)["pid"]
+
+    def status(self, pid: int, wait: float = 0.0) -> int | None:
+        try:
+            return self._ask({"status": pid, "wait": wait})["status"]
+        except (OSError, ValueError):
+            return None
+
+
 class WorkerProcess:
     """One running worker: start, request/reply with a deadline, kill."""
 
@@ -199,26 +276,22 @@ class WorkerProcess:
         self.limits = limits
         self.slot = slot
         self.copy_folder = copy_folder
-        self.proc: subprocess.Popen | None = None
+        self.pid: int | None = None
+        self.returncode: int | None = None
+        self.zygote: Zygote | None = None
         self.base: Path | None = None
         self.uid: int | None = None
         self.output = bytearray()
         self.dropped = 0
         self.enforced: list[str] = []
         self.import_error: StudentCodeError | None = None
+        self.handshaken = False
 
     # ---- life cycle ----------------------------------------------------------
-    def _layout(self) -> dict:
+    def _layout(self) -> Path:
         base = Path(tempfile.mkdtemp(prefix="ag-worker-"))
         os.chmod(base, 0o711)               # the worker's uid may pass through, not list
-        lib, work = base / "lib", base / "work"
-        lib.mkdir(mode=0o755)
-        shutil.copy2(PACKAGE_DIR / "_worker_main.py", lib / "_worker_main.py")
-        shutil.copytree(ROOT / "shared", lib / "shared", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for dirpath, dirnames, filenames in os.walk(lib):
-            os.chmod(dirpath, 0o755)
-            for name in filenames:
-                os.chmod(os.path.join(dirpath, name), 0o644)
+        work = base / "work"
         if self.copy_folder:
             shutil.copytree(self.module_path.parent, work,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "results.json"))
@@ -227,26 +300,27 @@ class WorkerProcess:
             shutil.copy2(self.module_path, work / f"{self.assignment.module}.py")
         os.chmod(work, 0o700)
         self.base = base
-        return {"lib": lib, "work": work}
+        return work
 
     def start(self) -> None:
         self.spawn()
         self.handshake()
 
     def spawn(self) -> None:
-        """Start the process; it imports torch and sandboxes itself while we go on."""
-        _become_subreaper()
-        paths = self._layout()
+        """Fork the worker from the zygote; it sandboxes itself and imports the
+        student's module while we go on."""
+        work = self._layout()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        output_r, output_w = os.pipe()
         if os.geteuid() == 0 and self.limits.get("drop_privileges", True):
             self.uid = 200000 + (os.getpid() % 100000) * 8 + (self.slot * 2 + next(_uid_counter)) % 8
             _kill_uid(self.uid)                       # nothing left over from an earlier run
         device = self.limits.get("device", "cpu")
         memory_mb = self.limits.get("memory_mb", self.assignment.memory_mb)
         config = {
-            "in_fd": to_worker_r, "out_fd": from_worker_w, "module": self.assignment.module,
-            "workdir": str(paths["work"]), "threads": self.limits.get("threads", self.assignment.threads),
+            "module": self.assignment.module,
+            "workdir": str(work), "threads": self.limits.get("threads", self.assignment.threads),
             # CUDA reserves a huge virtual address space, so the address-space limit is CPU only.
             "memory_bytes": None if device == "cuda" or not memory_mb else int(memory_mb) << 20,
             "cpu_seconds": int(self.limits.get("cpu_seconds", 900)),
@@ -255,24 +329,15 @@ class WorkerProcess:
             "uid": self.uid,
             "hide": [str(p) for p in HIDDEN_PATHS + [Path(p) for p in self.limits.get("hide", [])]],
         }
-        threads = str(config["threads"])
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(paths["work"]), "TMPDIR": str(paths["work"]),
-               "LANG": "C.UTF-8", "PYTHONPATH": str(paths["lib"]), "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-               "PYTHONUNBUFFERED": "1"}
-        for key in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH"):
-            if key in os.environ:
-                env[key] = os.environ[key]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-s", str(paths["lib"] / "_worker_main.py"), json.dumps(config)],
-            cwd=paths["work"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w), start_new_session=True)
-        _LIVE.add(self.proc.pid)
-        os.close(to_worker_r)
-        os.close(from_worker_w)
+        self.zygote = Zygote.get()
+        try:
+            self.pid = self.zygote.fork(config, [to_worker_r, from_worker_w, output_w])
+        finally:
+            for fd in (to_worker_r, from_worker_w, output_w):
+                os.close(fd)
+        _LIVE.add(self.pid)
         self.wfd, self.rfd = to_worker_w, from_worker_r
-        threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
-        self.handshaken = False
+        threading.Thread(target=self._drain, args=(os.fdopen(output_r, "rb", buffering=0),), daemon=True).start()
 
     def handshake(self) -> None:
         """Wait until the worker is sandboxed and has imported the student's module."""
@@ -302,31 +367,34 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.pid is not None and self.returncode is None and _pid_alive(self.pid)
 
     def kill(self) -> None:
-        if self.proc is None:
+        if self.pid is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         if self.uid is not None:
             _kill_uid(self.uid)
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=10)
-        _LIVE.discard(self.proc.pid)
+        self._reap(wait=10)
+        _LIVE.discard(self.pid)
         for fd in (self.wfd, self.rfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
         _reap_orphans()
         if self.base is not None:
             shutil.rmtree(self.base, ignore_errors=True)
-        self.proc = None
+        self.pid = None
+
+    def _reap(self, wait: float) -> None:
+        if self.returncode is None and self.zygote is not None and self.pid is not None:
+            self.returncode = self.zygote.status(self.pid, wait)
 
     def stop(self) -> None:
         if self.alive:
             with contextlib.suppress(Exception):
                 self._write(("exit",))
-                self.proc.wait(timeout=2)
+                self._reap(wait=2)
         self.kill()
 
     # ---- framing -------------------------------------------------------------
@@ -375,11 +443,10 @@ class WorkerProcess:
             raise StudentCrashed(name, detail or f"unreadable reply ({type(exc).__name__})") from None
 
     def exit_detail(self) -> str:
-        if self.proc is None:
+        if self.pid is None:
             return "the worker is gone"
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=2)
-        code = self.proc.returncode
+        self._reap(wait=2)
+        code = self.returncode
         if code is None:
             return ""
         if code < 0:
@@ -473,12 +540,8 @@ class WorkerStudent:
 
     # ---- worker management ---------------------------------------------------
     def prestart(self) -> None:
-        """Spawn the worker now so that its start-up overlaps other work."""
-        if self.worker is None:
-            self.generation += 1
-            self.worker = WorkerProcess(self.path, self.assignment, limits=self.limits, slot=self.slot,
-                                        copy_folder=self.copy_folder)
-            self.worker.spawn()
+        """Start the zygote now, so that importing torch there overlaps other work."""
+        Zygote.get()
 
     def _ensure(self) -> WorkerProcess:
         if self.worker is not None and self.worker.alive and not getattr(self.worker, "handshaken", True):

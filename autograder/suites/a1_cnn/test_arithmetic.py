@@ -115,10 +115,10 @@ def test_conv_output_size_same_valid(student, case, nd):
 
 
 CONV_ERRORS = [
-    pytest.param(dict(size=8, kernel_size=0), ("kernel_size",), "kernel_size=0", id="kernel_size"),
-    pytest.param(dict(size=8, kernel_size=3, stride=0), ("stride",), "stride=0", id="stride"),
-    pytest.param(dict(size=8, kernel_size=3, dilation=-1), ("dilation",), "a negative dilation", id="dilation"),
-    pytest.param(dict(size=(8, 8), kernel_size=(3, -2)), ("kernel_size",), "a tuple kernel_size with a negative entry",
+    pytest.param(dict(size=8, kernel_size=0), ("kernel_size",), "a kernel_size that is not positive", id="kernel_size"),
+    pytest.param(dict(size=8, kernel_size=3, stride=0), ("stride",), "a stride that is not positive", id="stride"),
+    pytest.param(dict(size=8, kernel_size=3, dilation=-1), ("dilation",), "a dilation that is not positive", id="dilation"),
+    pytest.param(dict(size=(8, 8), kernel_size=(3, -2)), ("kernel_size",), "a tuple kernel_size with a non-positive entry",
                  id="tuple-entry"),
     pytest.param(dict(size=3, kernel_size=3, dilation=2), ("size",), "an input smaller than the dilated kernel",
                  id="output-not-positive"),
@@ -188,9 +188,11 @@ def test_conv_transpose_output_size_tuples(student, nd, data):
 @pytest.mark.points(0.5)
 @pytest.mark.tags("errors", "transpose")
 @pytest.mark.parametrize("kwargs, names, what", [
-    pytest.param(dict(size=5, kernel_size=0), ("kernel_size",), "kernel_size=0", id="kernel_size"),
-    pytest.param(dict(size=5, kernel_size=3, stride=0), ("stride",), "stride=0", id="stride"),
-    pytest.param(dict(size=5, kernel_size=3, dilation=0), ("dilation",), "dilation=0", id="dilation"),
+    pytest.param(dict(size=5, kernel_size=0), ("kernel_size",), "a kernel_size that is not positive",
+                 id="kernel_size"),
+    pytest.param(dict(size=5, kernel_size=3, stride=0), ("stride",), "a stride that is not positive", id="stride"),
+    pytest.param(dict(size=5, kernel_size=3, dilation=0), ("dilation",), "a dilation that is not positive",
+                 id="dilation"),
 ])
 def test_conv_transpose_output_size_errors(student, kwargs, names, what):
     """1.2 conv_transpose_output_size raises ValueError naming the bad argument"""

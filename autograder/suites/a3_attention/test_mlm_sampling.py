@@ -164,8 +164,10 @@ def test_mask_tokens_uses_only_generator(student, seed):
     (in1, lab1), (in2, lab2), (in3, lab3) = results
     same = torch.equal(in1, in2) and torch.equal(lab1, lab2)
     assert_true(same, "two calls with generators seeded the same gave different results.", GEN_HINT)
-    assert_true(not (torch.equal(in1, in3) and torch.equal(lab1, lab3)),
-                "generators with different seeds gave the same result.", GEN_HINT)
+    # the grader may reset the global RNG before every call: with the global RNG, the
+    # chosen positions would not depend on the generator's seed
+    assert_true(not torch.equal(lab1 != -100, lab3 != -100),
+                "generators with different seeds chose the same positions.", GEN_HINT)
 
 
 # ---------------------------------------------------------------------- 3.2 sample_next_token

@@ -88,7 +88,7 @@ class Outcome:
     output: str = ""
 
 
-@dataclass
+@dataclass(eq=False)      # registered as a pytest plugin, so it must stay hashable
 class Session:
     config: object
     outcomes: dict = field(default_factory=dict)
@@ -144,6 +144,9 @@ class Session:
                 self.adapters[key] = WorkerStudent(path, assignment, timeout=timeout, limits=self.limits,
                                                    trusted=(which == "reference-runner"))
             else:
+                # the same fixed thread count as the workers, for every in-process call
+                import torch
+                torch.set_num_threads(assignment.threads)
                 self.adapters[key] = InProcessStudent(path, assignment.module, timeout=timeout,
                                                       threads=assignment.threads)
         return self.adapters[key]

@@ -61,7 +61,8 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
         return
     numeric = {"int", "float"}
     if not (exp_kind == act_kind or (exp_kind in numeric and act_kind in numeric and exp_kind == "float")):
-        raise Feedback(f"your {name} is a {act_kind}; expected a {exp_kind}.", hint)
+        article = "an" if exp_kind[0] in "aeiou" else "a"
+        raise Feedback(f"your {name} is a {act_kind}; expected {article} {exp_kind}.", hint)
     if exp_kind in ("int", "bool"):
         if actual != expected:
             raise Feedback(f"your {name} is {actual!r}; expected {expected!r}.", hint)

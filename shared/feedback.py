@@ -31,6 +31,7 @@ class MissingFunction(StudentCodeError):
 
 class NotImplementedYet(StudentCodeError):
     def __init__(self, name: str, detail: str = ""):
+        self.detail = detail
         extra = f" ({detail})" if detail else ""
         super().__init__(f"{name} raised NotImplementedError{extra}: it is still the stub.",
                          f"implement {name} as described in the handout")
@@ -39,6 +40,7 @@ class NotImplementedYet(StudentCodeError):
 class StudentRaised(StudentCodeError):
     def __init__(self, name: str, exc_type: str, message: str, where: str = ""):
         self.exc_type = exc_type
+        self.detail = message                 # the student's own exception message
         loc = f"\n{where}" if where else ""
         super().__init__(f"{name} raised {exc_type}: {message}{loc}",
                          "read the error and check the shapes and dtypes your code assumes")

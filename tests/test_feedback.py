@@ -48,7 +48,7 @@ def test_close_values_pass_within_dtype_tolerance():
 
 def test_numbers_tuples_and_arrays():
     assert "is 5; expected 6" in message(5, 6)
-    assert "is a tuple; expected a int" in message((5, 5), 6)
+    assert "is a tuple; expected an int" in message((5, 5), 6)
     assert "has 1 elements; expected 2" in message((1,), (1, 2))
     assert "numpy.ndarray" in message(torch.ones(2, dtype=torch.float64), np.ones(2))
     assert_close(np.ones(3), np.ones(3), name="pd")

@@ -105,7 +105,7 @@ class Session:
         wanted = opt("--ag-device")
         self.device = ("cuda" if self.cuda_available else "cpu") if wanted == "auto" else wanted
         self.limits = json.loads(opt("--ag-limits")) if opt("--ag-limits") else {}
-        self.limits.setdefault("device", self.device)
+        self.limits["device"] = self.device          # resolved: "auto" never reaches a worker
         if self.isolation == "worker":
             self._prestart()
 

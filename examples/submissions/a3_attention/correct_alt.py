@@ -1,0 +1,96 @@
+"""Example submission: correct, written differently from the reference
+(einsum, explicit masked softmax, HF-style top-p, bernoulli masking).
+Expected grade: full marks."""
+import math
+
+import torch
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    scale = 1.0 / math.sqrt(q.size(-1))
+    scores = torch.einsum("...id,...jd->...ij", q, k) * scale
+    if mask is not None:
+        keep = mask.to(device=q.device, dtype=torch.bool)
+        keep = torch.broadcast_to(keep, torch.broadcast_shapes(keep.shape, scores.shape))
+        scores = scores.masked_fill(~keep, float("-inf"))
+        has_key = keep.any(dim=-1, keepdim=True)
+        safe = torch.where(has_key, scores, torch.zeros_like(scores))
+        row_max = safe.amax(dim=-1, keepdim=True)
+        e = torch.exp(safe - row_max) * keep
+        denom = e.sum(dim=-1, keepdim=True)
+        weights = e / torch.where(has_key, denom, torch.ones_like(denom))
+    else:
+        weights = scores.softmax(dim=-1)
+    return torch.einsum("...ij,...jd->...id", weights, v), weights
+
+
+def causal_mask(length_q, length_k=None, device=None):
+    if length_k is None:
+        length_k = length_q
+    return torch.ones(length_q, length_k, dtype=torch.bool, device=device).tril()
+
+
+def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+                         out_proj_weight, out_proj_bias, mask=None):
+    B, Lq, E = query.shape
+    Lk = key.size(1)
+    dh = E // num_heads
+    W = in_proj_weight.view(3, num_heads, dh, E)
+    q = torch.einsum("ble,hde->bhld", query, W[0])
+    k = torch.einsum("ble,hde->bhld", key, W[1])
+    v = torch.einsum("ble,hde->bhld", value, W[2])
+    if in_proj_bias is not None:
+        b = in_proj_bias.view(3, 1, num_heads, 1, dh)
+        q, k, v = q + b[0], k + b[1], v + b[2]
+    if mask is not None:
+        mask = mask[:, None] if mask.dim() == 3 else mask
+    heads, weights = scaled_dot_product_attention(q, k, v, mask)
+    merged = heads.permute(0, 2, 1, 3).reshape(B, Lq, E)
+    out = merged @ out_proj_weight.t()
+    if out_proj_bias is not None:
+        out = out + out_proj_bias
+    return out, weights.sum(dim=1) / num_heads
+
+
+def sinusoidal_positional_encoding(length, d_model):
+    pos = torch.arange(length, dtype=torch.float64)[:, None]
+    col = torch.arange(d_model)
+    i2 = (col - col % 2).to(torch.float64)
+    angle = pos * torch.exp(-math.log(10000.0) * i2 / d_model)
+    pe = torch.where(col % 2 == 0, torch.sin(angle), torch.cos(angle))
+    return pe.float()
+
+
+def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, special_token_ids=()):
+    cpu = tokens.cpu()
+    probs = torch.full(cpu.shape, float(mask_prob))
+    if len(special_token_ids):
+        probs[torch.isin(cpu, torch.tensor(list(special_token_ids), dtype=cpu.dtype))] = 0.0
+    chosen = torch.bernoulli(probs, generator=generator).bool()
+    labels = cpu.clone()
+    labels[~chosen] = -100
+    inputs = cpu.clone()
+    replaced = torch.bernoulli(torch.full(cpu.shape, 0.8), generator=generator).bool() & chosen
+    inputs[replaced] = mask_token_id
+    randomized = torch.bernoulli(torch.full(cpu.shape, 0.5), generator=generator).bool() & chosen & ~replaced
+    words = torch.randint(vocab_size, cpu.shape, generator=generator, dtype=cpu.dtype)
+    inputs[randomized] = words[randomized]
+    return inputs.to(tokens.device), labels.to(tokens.device)
+
+
+def sample_next_token(logits, generator, temperature=1.0, top_k=None, top_p=None):
+    if temperature == 0:
+        return torch.argmax(logits, dim=-1)
+    x = logits.detach().double() / temperature
+    if top_k is not None:
+        k = min(top_k, x.size(-1))
+        threshold = torch.topk(x, k).values[:, -1:]
+        x = torch.where(x < threshold, torch.full_like(x, -math.inf), x)
+    if top_p is not None:
+        ascending, idx = torch.sort(x, dim=-1)
+        cum = ascending.softmax(dim=-1).cumsum(dim=-1)
+        remove = cum <= 1 - top_p
+        remove[:, -1] = False
+        x = x.masked_fill(remove.scatter(1, idx, remove), -math.inf)
+    probs = x.softmax(dim=-1).cpu()
+    return torch.multinomial(probs, num_samples=1, generator=generator).view(-1).to(logits.device)

@@ -740,6 +740,7 @@ class WorkerStudent:
             reply = worker.request(("run_staged", stage_id), name, timeout or self.timeout, callbacks)
             if "error" in reply:
                 self._raise(reply, name)
+            return reply.get("value")
 
         def close():
             if self.worker is worker and worker.alive:

@@ -33,10 +33,24 @@ class SpeedReport:
                 f"(allowed {self.threshold:g}x, {len(self.student_s)} rounds)")
 
 
-def _timed(staged: Staged, timeout: float | None) -> float:
+def _timed(staged: Staged, timeout: float | None, fingerprints: list | None = None) -> float:
     start = time.perf_counter()
-    staged.run(timeout)
-    return time.perf_counter() - start
+    fingerprint = staged.run(timeout)
+    elapsed = time.perf_counter() - start
+    if fingerprints is not None:
+        fingerprints.append(fingerprint)
+    return elapsed
+
+
+def same_result(student: dict | None, reference: dict | None, rtol: float = 1e-3) -> bool:
+    """Do two result fingerprints (see shared.adapter.checksum) agree?"""
+    if reference is None:
+        return True                       # nothing to compare (e.g. the function returns no tensor)
+    if student is None or student.get("shape") != reference.get("shape"):
+        return False
+    scale = max(reference["abs"], 1e-12)
+    return (abs(student["sum"] - reference["sum"]) <= rtol * scale
+            and abs(student["abs"] - reference["abs"]) <= rtol * scale)
 
 
 def measure(name: str, student: Staged, reference: Staged, *, threshold: float, rounds: int = 5,
@@ -45,18 +59,23 @@ def measure(name: str, student: Staged, reference: Staged, *, threshold: float, 
     """Interleaved timing.  The budget for one student call is
     ``max(min_budget_s, budget_factor * threshold * reference_time)``: a call that
     slow has already failed, so it is stopped instead of waited for."""
+    ref_prints, stu_prints = [], []
     for _ in range(warmup):
-        ref_t = _timed(reference, None)
+        ref_t = _timed(reference, None, ref_prints)
     budget = min(max_budget_s, max(min_budget_s, budget_factor * threshold * ref_t))
     for _ in range(warmup):
         try:
-            _timed(student, budget)
+            _timed(student, budget, stu_prints)
         except StudentTimeout:
             raise Feedback(
                 f"{name} was stopped after {budget:.1f} s in the speed check; the reference takes "
                 f"{ref_t * 1e3:.1f} ms on the same input (allowed {threshold:g}x).",
                 "vectorize: replace Python loops over elements, pixels, batch items or heads "
                 "with batched tensor operations") from None
+    if stu_prints and ref_prints and not same_result(stu_prints[-1], ref_prints[-1]):
+        raise Feedback(f"{name} returned a different result from the reference on the speed-check input, "
+                       "and speed only counts for a correct result.",
+                       "make the correctness tests for this function pass first")
     ref_times, stu_times = [], []
     for i in range(rounds):
         order = ((reference, ref_times, None), (student, stu_times, budget))

@@ -45,3 +45,15 @@ def test_runaway_student_is_stopped_by_the_budget():
 def test_fast_student_passes():
     report = check_speed("conv2d", sleeper(0.002, [], "s"), sleeper(0.004, [], "r"), threshold=4, rounds=3)
     assert report.ratio < 4
+
+
+def test_fast_but_wrong_result_earns_nothing():
+    """A function that returns rubbish quickly must not pass a speed check."""
+    right = {"shape": [2, 3], "sum": 1.5, "abs": 4.0}
+    reference = Staged(lambda timeout: right)
+    wrong_values = Staged(lambda timeout: {"shape": [2, 3], "sum": -9.0, "abs": 11.0})
+    nothing = Staged(lambda timeout: None)
+    for student in (wrong_values, nothing):
+        with pytest.raises(Feedback, match="different result from the reference"):
+            check_speed("conv2d", student, reference, threshold=4)
+    assert check_speed("conv2d", Staged(lambda timeout: dict(right)), reference, threshold=4).ratio > 0

@@ -241,28 +241,26 @@ def load_args(blob: bytes):
     return ArgUnpickler(io.BytesIO(blob)).load()
 
 
-def walk_tensors(obj, out):
-    if isinstance(obj, torch.Tensor):
+def walk(obj, kind, out):
+    """Every instance of ``kind`` inside nested lists, tuples and dicts, in order (the
+    trusted side walks arguments the same way, so positions match)."""
+    if isinstance(obj, kind):
         out.append(obj)
     elif isinstance(obj, (list, tuple)):
         for o in obj:
-            walk_tensors(o, out)
+            walk(o, kind, out)
     elif isinstance(obj, dict):
         for o in obj.values():
-            walk_tensors(o, out)
+            walk(o, kind, out)
     return out
+
+
+def walk_tensors(obj, out):
+    return walk(obj, torch.Tensor, out)
 
 
 def walk_modules(obj, out):
-    if isinstance(obj, torch.nn.Module):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            walk_modules(o, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            walk_modules(o, out)
-    return out
+    return walk(obj, torch.nn.Module, out)
 
 
 # --------------------------------------------------------------------------- errors

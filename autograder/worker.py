@@ -155,11 +155,6 @@ def _decode(value, modules):
     return value
 
 
-def _encode_for_worker(value):
-    """Call-back results travel to the worker as plain pickles (the worker trusts us)."""
-    return value
-
-
 def _replace_tensors(obj, replacements):
     if isinstance(obj, torch.Tensor):
         return next(replacements)

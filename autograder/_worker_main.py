@@ -350,6 +350,8 @@ def main() -> None:
                 args, kwargs = load_args(blob)
                 random.seed(0); np.random.seed(0); torch.manual_seed(0)
                 module_args = walk_modules((args, kwargs), [])
+                if not isinstance(spec, str):          # a method: returning the object itself is fine
+                    module_args = [objects[spec[0]]] + module_args
                 if opts.get("grad"):
                     with torch.enable_grad():
                         result = fn(*args, **kwargs)

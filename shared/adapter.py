@@ -129,7 +129,8 @@ def _alarm(seconds: float | None, name: str):
         raise StudentTimeout(name, seconds)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Re-arm every 50 ms: an alarm that fires inside a gc callback is swallowed by Python.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:

@@ -1,5 +1,5 @@
-# mutant: KL term without the factor 1/2 and averaged over features instead of summed
-# expect: KL
+# mutant: Discriminator.forward loops over the images of the batch
+# expect: vectorize
 """a5_gan reference: adversarial and variational losses, DCGAN 64x64.
 
 Every loss takes raw logits and is written in the numerically stable
@@ -61,8 +61,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Tensor) 
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    kl = -(1 + logvar - mu ** 2 - torch.exp(logvar))
-    return kl.mean()
+    kl = -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar))
+    return kl.flatten(1).sum(1).mean()
 
 
 class Generator(nn.Module):
@@ -108,4 +108,5 @@ class Discriminator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x).view(-1)
+        # one image at a time: correct, but a Python loop over the batch
+        return torch.cat([self.main(x[i:i + 1]).view(-1) for i in range(x.shape[0])])

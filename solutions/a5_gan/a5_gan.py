@@ -1,5 +1,3 @@
-# mutant: LSGAN generator pushes fakes towards 0 (the discriminator's target)
-# expect: LSGAN
 """a5_gan reference: adversarial and variational losses, DCGAN 64x64.
 
 Every loss takes raw logits and is written in the numerically stable
@@ -34,7 +32,7 @@ def lsgan_discriminator_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> 
 
 
 def lsgan_generator_loss(fake_out: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (fake_out ** 2).mean()
+    return 0.5 * ((fake_out - 1) ** 2).mean()
 
 
 def cycle_consistency_loss(real_a: torch.Tensor, rec_a: torch.Tensor, real_b: torch.Tensor,

@@ -28,7 +28,6 @@ import pickle
 import random
 import struct
 import sys
-import tempfile
 import time
 import traceback
 
@@ -78,32 +77,58 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
                          data.encode() if data else None) == 0
 
 
-def expose(needed: list[str]) -> None:
-    """Make the paths the worker needs (the Python installation, site-packages) reachable
-    by an unprivileged uid when an ancestor is private (e.g. Python under /root, mode 700):
-    inside our own mount namespace, that ancestor is replaced by a world-traversable tmpfs
-    holding bind mounts of just the needed children.  Nothing changes outside."""
+# Shared scratch folders where other people's files (other submissions, an instructor's
+# scratch copies of solutions) may be world-readable: the worker sees them empty, except
+# for the paths it needs.
+MASKED = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/mnt", "/media", "/srv")
+
+
+def remask(directory: str, keep: list[str], mode: str) -> bool:
+    """Cover ``directory`` with an empty tmpfs, then bind the ``keep`` paths below it back
+    in place (through file descriptors opened before the cover, so they stay reachable)."""
+    kept = []
+    for path in sorted(set(keep)):
+        try:
+            kept.append((path, os.open(path, os.O_RDONLY | os.O_DIRECTORY)))
+        except OSError:
+            continue
+    try:
+        if not _mount("tmpfs", directory, "tmpfs", 0, f"size=64m,mode={mode}"):
+            return False
+        for path, fd in kept:
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        return True
+    finally:
+        for _, fd in kept:
+            os.close(fd)
+
+
+def isolate_filesystem(needed: list[str], extra_masks: list[str] = ()) -> list[str]:
+    """Inside our own mount namespace: empty the shared scratch folders, and make the
+    paths the worker needs (the Python installation, site-packages, its own folders)
+    reachable by an unprivileged uid when an ancestor is private (Python under /root,
+    mode 700): that ancestor becomes a traversable tmpfs holding just those paths.
+    Nothing changes outside the namespace."""
+    needed = [os.path.realpath(p) for p in needed if p and os.path.exists(p)]
+    done = []
+    for folder in (*MASKED, *[os.path.realpath(p) for p in extra_masks]):
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            keep = [p for p in needed if p == folder or p.startswith(folder + "/")]
+            if folder not in keep and remask(folder, keep, "1777"):
+                done.append(f"emptied: {folder}")
     blocked: dict[str, set[str]] = {}
     for path in needed:
-        path = os.path.realpath(path)
-        if not os.path.exists(path):
-            continue
         parts = path.strip("/").split("/")
         for i in range(1, len(parts)):
             ancestor = "/" + "/".join(parts[:i])
             if not os.stat(ancestor).st_mode & 0o001:
-                blocked.setdefault(ancestor, set()).add(parts[i])
+                blocked.setdefault(ancestor, set()).add(path)
                 break
-    for ancestor, children in sorted(blocked.items()):
-        staging = tempfile.mkdtemp(prefix="ag-expose-")
-        for child in children:
-            os.mkdir(os.path.join(staging, child))
-            _mount(os.path.join(ancestor, child), os.path.join(staging, child), None, MS_BIND | MS_REC)
-        if not _mount("tmpfs", ancestor, "tmpfs", 0, "size=1m,mode=755"):
-            continue
-        for child in children:
-            os.mkdir(os.path.join(ancestor, child))
-            _mount(os.path.join(staging, child), os.path.join(ancestor, child), None, MS_BIND | MS_REC)
+    for ancestor, paths in sorted(blocked.items()):
+        if remask(ancestor, list(paths), "755"):
+            done.append(f"private folder reduced to what Python needs: {ancestor}")
+    return done
 
 
 def sandbox() -> list[str]:
@@ -120,8 +145,12 @@ def sandbox() -> list[str]:
                 for path in hidden:
                     if os.path.isdir(path) and _mount("tmpfs", path, "tmpfs", 0, "size=1m,mode=000"):
                         enforced.append(f"hidden: {path}")
-                expose([sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                        *[p for p in sys.path if p]])
+                enforced += isolate_filesystem([
+                    sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                    *sys.path, os.path.dirname(CONFIG["workdir"]), os.environ.get("PYTHONPATH", "")],
+                    # the grader's own tree (release archives, scratch copies...), but for a
+                    # virtual environment that may live inside it
+                    extra_masks=[CONFIG["grader_root"]] if CONFIG.get("grader_root") else [])
         os.chown(CONFIG["workdir"], uid, uid)
         for dirpath, dirnames, filenames in os.walk(CONFIG["workdir"]):
             for name in dirnames + filenames:

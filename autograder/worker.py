@@ -323,6 +323,7 @@ class WorkerProcess:
             "nproc": int(self.limits.get("nproc", 256)),
             "uid": self.uid,
             "hide": [str(p) for p in HIDDEN_PATHS + [Path(p) for p in self.limits.get("hide", [])]],
+            "grader_root": str(ROOT),
         }
         self.zygote = Zygote.get()
         try:

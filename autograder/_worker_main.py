@@ -14,9 +14,10 @@ sandboxes itself:
   an import blocker for ``autograder`` and ``solutions``, a scrubbed environment.
 
 Protocol (file descriptors passed by the parent): length-prefixed frames.  Requests from
-the trusted parent are pickles (the worker trusts them).  Replies are written with
-``torch.save`` and read by the parent with ``torch.load(weights_only=True)``, which cannot
-run code: only tensors, numbers, strings, lists, tuples and dicts come back.
+the trusted parent are pickles (the worker trusts them).  Replies are written in the
+format of :mod:`shared.wire` (a JSON header and raw buffers), which the parent reads
+without unpickling anything: only numbers, strings, lists, tuples, dicts, tensors and
+numpy arrays of numeric dtypes come back.
 """
 from __future__ import annotations
 
@@ -53,9 +54,7 @@ def recv():
 
 
 def send(obj) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    data = buf.getvalue()
+    data = wire.dumps(obj)                # JSON + raw buffers: the grader never unpickles
     frame = struct.pack("<Q", len(data)) + data
     view = memoryview(frame)
     while view:
@@ -198,22 +197,14 @@ def sandbox() -> list[str]:
 
 # --------------------------------------------------------------------------- values
 def encode(value, module_args=()):
-    """Make a result safe for torch.load(weights_only=True) on the other side."""
-    if value is None or isinstance(value, (bool, int, float, str, complex)):
+    """Check a result and mark the module arguments it returns (an in-place function
+    returning its argument); :mod:`shared.wire` refuses everything that is not data."""
+    if value is None or isinstance(value, (bool, int, float, str, complex, np.ndarray, np.generic,
+                                           torch.dtype, torch.device)):
         return value
     if isinstance(value, torch.Tensor):
         t = value.detach()
-        if type(t) is not torch.Tensor:
-            t = torch.Tensor.as_subclass(t, torch.Tensor)
-        return t
-    if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            raise TypeError("a numpy array of Python objects")
-        return {"__nd__": torch.from_numpy(np.ascontiguousarray(value).copy())}
-    if isinstance(value, np.generic):
-        return {"__npscalar__": torch.from_numpy(np.asarray(value).copy())}
-    if isinstance(value, (torch.dtype, torch.device)):
-        return {"__torch__": str(value)}
+        return t if type(t) is torch.Tensor else torch.Tensor.as_subclass(t, torch.Tensor)
     if isinstance(value, torch.nn.Module):
         for i, arg in enumerate(module_args):
             if value is arg:
@@ -228,20 +219,6 @@ def encode(value, module_args=()):
             raise TypeError("a dict with non-string keys")
         return {k: encode(v, module_args) for k, v in value.items()}
     raise TypeError(f"an object of type {type(value).__name__}")
-
-
-def decode(value):
-    if isinstance(value, dict):
-        if "__nd__" in value:
-            return value["__nd__"].numpy()
-        if "__npscalar__" in value:
-            return value["__npscalar__"].numpy()[()]
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(decode(v) for v in value)
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
 
 
 class Callback:
@@ -326,6 +303,8 @@ def main() -> None:
     except RuntimeError:
         pass
     import shared.adapter as adapter
+    global wire
+    import shared.wire as wire  # noqa: F811
     from shared.feedback import ForbiddenAPI as _Forbidden
     ForbiddenAPI = _Forbidden
     enforced = sandbox()
@@ -484,6 +463,7 @@ def zygote() -> None:
     import numpy as np  # noqa: F811
     import torch  # noqa: F811
     import shared.adapter  # noqa: F401
+    import shared.wire  # noqa: F401
     import shared.feedback  # noqa: F401
     ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)          # PR_SET_PDEATHSIG: die with the grader
     control = socket.socket(fileno=CONFIG["control_fd"])
@@ -533,7 +513,7 @@ def zygote() -> None:
 
 
 if __name__ == "__main__":
-    torch = np = ForbiddenAPI = None
+    torch = np = ForbiddenAPI = wire = None
     if CONFIG.get("zygote"):
         zygote()
     else:

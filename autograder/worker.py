@@ -1,6 +1,6 @@
 """The trusted side of student isolation: ``WorkerStudent`` runs every student call in
 a sandboxed worker process (see :mod:`autograder._worker_main`) and never unpickles
-anything that comes back (replies are read with ``torch.load(weights_only=True)``).
+anything that comes back (replies are JSON plus raw buffers, see :mod:`shared.wire`).
 
 It implements the same adapter interface as :class:`shared.adapter.InProcessStudent`,
 so hidden suites do not know which one they talk to.
@@ -34,6 +34,7 @@ import torch
 
 from autograder import PACKAGE_DIR, ROOT
 from autograder.registry import SUITES_DIR, Assignment
+from shared import wire
 from shared.adapter import Staged, describe_module
 from shared.feedback import (BadReturn, ForbiddenAPI, MissingFunction, NotImplementedYet, StudentCodeError,
                              StudentCrashed, StudentRaised, StudentTimeout)
@@ -99,6 +100,11 @@ class _ArgPickler(pickle.Pickler):
             return ("callback", obj.index)
         return None
 
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor):
+            return wire.reduce_tensor(obj)          # raw bytes instead of torch's storage pickling
+        return NotImplemented
+
 
 def _is_callback(obj) -> bool:
     return callable(obj) and not isinstance(obj, (type, torch.nn.Module, torch.Tensor, np.ndarray, np.ufunc,
@@ -138,15 +144,8 @@ def _walk(obj, kind, out):
 
 def _decode(value, modules):
     if isinstance(value, dict):
-        if "__nd__" in value and len(value) == 1:
-            return value["__nd__"].numpy()
-        if "__npscalar__" in value and len(value) == 1:
-            return value["__npscalar__"].numpy()[()]
         if "__arg_module__" in value and len(value) == 1:
             return modules[value["__arg_module__"]]
-        if "__torch__" in value and len(value) == 1:
-            text = value["__torch__"]
-            return getattr(torch, text.removeprefix("torch.")) if text.startswith("torch.") else torch.device(text)
         return {k: _decode(v, modules) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(_decode(v, modules) for v in value)
@@ -425,7 +424,7 @@ class WorkerProcess:
             if n > MAX_REPLY:
                 raise ValueError("reply too large")
             data = self._read_exact(n, deadline, name)
-            reply = torch.load(io.BytesIO(data), weights_only=True, map_location=None)
+            reply = wire.loads(data)              # never unpickles: see shared/wire.py
             if not isinstance(reply, dict):
                 raise ValueError("malformed reply")
             return reply
@@ -433,7 +432,7 @@ class WorkerProcess:
             seconds = round(deadline - getattr(self, "_started_at", deadline), 1)
             self.kill()
             raise StudentTimeout(name, seconds) from None
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError, RuntimeError) as exc:
+        except (EOFError, OSError, ValueError, TypeError, KeyError, IndexError, struct.error, RuntimeError) as exc:
             detail = self.exit_detail()
             self.kill()
             raise StudentCrashed(name, detail or f"unreadable reply ({type(exc).__name__})") from None

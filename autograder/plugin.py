@@ -119,7 +119,7 @@ class Session:
         assignment = registry.get(ids.pop())
         for which in ("student", "reference-runner"):
             adapter = self.adapter(assignment, which)
-            if hasattr(adapter, "prestart"):
+            if getattr(type(adapter), "prestart", None):   # adapters answer any name; ask the class
                 adapter.prestart()
     # ---- targets -------------------------------------------------------------
     def target_path(self, assignment: registry.Assignment, target: str | None = None) -> Path:
@@ -180,7 +180,7 @@ class Session:
                 write_json(Path(path), results)
                 # What the student's code printed: for the instructor, never in results.json.
                 printed = "".join(a.captured_output() for (aid, which), a in self.adapters.items()
-                                  if which == "student" and hasattr(a, "captured_output"))
+                                  if which == "student" and getattr(type(a), "captured_output", None))
                 if printed:
                     (Path(path).parent / "student_output.txt").write_text(printed, encoding="utf-8")
         finally:

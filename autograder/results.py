@@ -66,10 +66,10 @@ def build_results(outcomes, *, assignment: str | None, execution_time: float, de
     passed = sum(t["status"] == "passed" for t in tests)
     skipped = [t for t in tests if t["status"] == "skipped"]
     lines = [f"Score: {score:g} / {max_score:g}. {passed} of {len(tests) - len(skipped)} graded tests passed."]
-    hidden = sum(t["visibility"] != "visible" for t in tests)
+    hidden = sum(t["visibility"] != "visible" for t in tests if t["status"] != "skipped")
     if hidden:
-        lines.append(f"{hidden} of these tests are hidden until the due date; their titles and "
-                     "feedback may not be shown yet.")
+        lines.append(f"{hidden} of these tests are hidden, or shown only after the due date or once grades "
+                     "are published; your score already includes them.")
     if skipped:
         reasons = sorted({t["output"].split(" (not counted")[0].removeprefix("skipped: ") for t in skipped})
         lines.append(f"{len(skipped)} test(s) skipped and not counted: {'; '.join(reasons)}.")

@@ -343,8 +343,12 @@ class WorkerProcess:
         booted = self._read(self._started_at + BOOT_TIMEOUT, "starting the worker")
         self.enforced = list(booted.get("booted", []))
         self._started_at = time.monotonic()
-        reply = self._read(time.monotonic() + self.limits.get("timeout", self.assignment.timeout),
-                           f"importing {self.assignment.module}.py")
+        try:
+            reply = self._read(time.monotonic() + self.limits.get("timeout", self.assignment.timeout),
+                               f"importing {self.assignment.module}.py")
+        except StudentCodeError as exc:        # hung or died while importing: the module is broken
+            self.import_error = exc
+            return
         if "error" in reply:
             err = reply["error"]
             self.import_error = StudentRaised(f"importing {self.assignment.module}.py", err.get("type", "Error"),
@@ -539,6 +543,10 @@ class WorkerStudent:
         Zygote.get()
 
     def _ensure(self) -> WorkerProcess:
+        # A module that cannot be imported (raises, exits, hangs) fails every call the
+        # same way: it is not imported again for each test.
+        if self.worker is not None and self.worker.import_error is not None:
+            raise self.worker.import_error
         if self.worker is not None and self.worker.alive and not getattr(self.worker, "handshaken", True):
             self.worker.handshake()
         if self.worker is None or not self.worker.alive:
@@ -549,10 +557,7 @@ class WorkerStudent:
             self.generation += 1
             self.worker = WorkerProcess(self.path, self.assignment, limits=self.limits, slot=self.slot,
                                         copy_folder=self.copy_folder)
-            try:
-                self.worker.start()
-            except StudentCodeError:
-                raise
+            self.worker.start()
         if self.worker.import_error is not None:
             raise self.worker.import_error
         return self.worker

@@ -1,9 +1,10 @@
 # Spawns children until refused, at most 300, each sleeping 30 s.
+# Only receptive_field forks, so the batch is not slowed by one bomb per test.
 import os
 import time
 
 
-def conv_output_size(*a, **k):
+def receptive_field(*a, **k):
     for _ in range(300):
         try:
             pid = os.fork()
@@ -15,4 +16,8 @@ def conv_output_size(*a, **k):
     return None
 
 
-conv_transpose_output_size = receptive_field = conv2d = separable_conv_params = conv_output_size
+def conv_output_size(*a, **k):
+    return None
+
+
+conv_transpose_output_size = conv2d = separable_conv_params = conv_output_size

@@ -60,7 +60,10 @@ def _become_subreaper() -> None:
 
 
 def _reap_orphans() -> None:
+    """Kill and reap processes that were re-parented to us (we are a child subreaper):
+    leftovers of a killed worker.  Waits briefly so that none stays behind as a zombie."""
     me = os.getpid()
+    orphans = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in _LIVE:
             continue
@@ -72,8 +75,18 @@ def _reap_orphans() -> None:
         if int(fields[1]) == me:         # our child, but not a live worker: an orphan
             with contextlib.suppress(OSError):
                 os.kill(int(entry), signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.waitpid(int(entry), os.WNOHANG)
+            orphans.append(int(entry))
+    deadline = time.monotonic() + 2.0
+    while orphans and time.monotonic() < deadline:
+        for pid in list(orphans):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                orphans.remove(pid)
+        if orphans:
+            time.sleep(0.01)
 
 
 def _kill_uid(uid: int) -> None:

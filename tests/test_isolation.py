@@ -21,7 +21,7 @@ import torch
 from autograder import ROOT, registry
 from autograder.engine import grade_many
 from autograder.worker import WorkerStudent
-from shared.feedback import StudentCrashed, StudentTimeout
+from shared.feedback import StudentRaised, StudentTimeout
 
 pytestmark = [
     pytest.mark.slow,
@@ -227,3 +227,35 @@ def test_results_come_back_without_unpickling(tmp_path):
         assert not Path("/tmp/evil-was-here").exists()
     finally:
         worker.close()
+
+
+def test_file_size_and_process_limits(tmp_path):
+    module = tmp_path / "a1_cnn.py"
+    module.write_text("import os, time\n"
+                      "def conv_output_size(*a, **k):\n"
+                      "    with open('big.bin', 'wb') as fh:\n"
+                      "        for _ in range(64):\n"
+                      "            fh.write(b'x' * (1 << 20))\n"
+                      "    return 0\n"
+                      "def receptive_field(*a, **k):\n"
+                      "    made = 0\n"
+                      "    for _ in range(100):\n"
+                      "        try:\n"
+                      "            pid = os.fork()\n"
+                      "        except OSError:\n"
+                      "            break\n"
+                      "        if pid == 0:\n"
+                      "            time.sleep(20)\n"
+                      "            os._exit(0)\n"
+                      "        made += 1\n"
+                      "    return made\n")
+    worker = WorkerStudent(module, registry.get("a1_cnn"), timeout=20.0, limits={"file_mb": 1, "nproc": 40})
+    try:
+        with pytest.raises(StudentRaised, match="File too large"):
+            worker.conv_output_size(5, 3)
+        made = worker.receptive_field([(3, 1)])
+        assert 0 < made < 40                   # refused well before the 100 it asked for
+        uid = worker.worker.uid
+    finally:
+        worker.close()
+    assert not [p for p in processes_matching("no-such-marker") if f"uid={uid} " in p]   # children died too

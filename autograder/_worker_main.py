@@ -76,10 +76,18 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
                          data.encode() if data else None) == 0
 
 
-# Shared scratch folders where other people's files (other submissions, an instructor's
-# scratch copies of solutions) may be world-readable: the worker sees them empty, except
-# for the paths it needs.
-MASKED = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/mnt", "/media", "/srv")
+# The worker sees the system (what Python and torch need) and nothing else: every other
+# top-level folder (/work, /home, /root, /tmp, /srv, /mnt, ... where another copy of the
+# course, an instructor's scratch files or other submissions may be world-readable) is
+# replaced by an empty tmpfs, except for the paths the worker needs inside it.
+SYSTEM = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "proc", "sys", "dev", "opt", "var",
+          "boot"}
+EXTRA_MASKED = ("/var/tmp", "/dev/shm")
+
+
+def masked_folders() -> list[str]:
+    top = [f"/{name}" for name in sorted(os.listdir("/")) if name not in SYSTEM]
+    return [p for p in (*top, *EXTRA_MASKED) if os.path.isdir(p) and not os.path.islink(p)]
 
 
 def remask(directory: str, keep: list[str], mode: str) -> bool:
@@ -111,7 +119,7 @@ def isolate_filesystem(needed: list[str], extra_masks: list[str] = ()) -> list[s
     Nothing changes outside the namespace."""
     needed = [os.path.realpath(p) for p in needed if p and os.path.exists(p)]
     done = []
-    for folder in (*MASKED, *[os.path.realpath(p) for p in extra_masks]):
+    for folder in (*masked_folders(), *[os.path.realpath(p) for p in extra_masks]):
         if os.path.isdir(folder) and not os.path.islink(folder):
             keep = [p for p in needed if p == folder or p.startswith(folder + "/")]
             if folder not in keep and remask(folder, keep, "1777"):

@@ -255,26 +255,12 @@ def load_args(blob: bytes):
     return ArgUnpickler(io.BytesIO(blob)).load()
 
 
-def walk(obj, kind, out):
-    """Every instance of ``kind`` inside nested lists, tuples and dicts, in order (the
-    trusted side walks arguments the same way, so positions match)."""
-    if isinstance(obj, kind):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            walk(o, kind, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            walk(o, kind, out)
-    return out
-
-
 def walk_tensors(obj, out):
-    return walk(obj, torch.Tensor, out)
+    return adapter.walk(obj, torch.Tensor, out)
 
 
 def walk_modules(obj, out):
-    return walk(obj, torch.nn.Module, out)
+    return adapter.walk(obj, torch.nn.Module, out)
 
 
 # --------------------------------------------------------------------------- errors
@@ -310,8 +296,8 @@ def main() -> None:
         torch.set_num_interop_threads(threads)
     except RuntimeError:
         pass
-    import shared.adapter as adapter
-    global wire
+    global adapter, wire
+    import shared.adapter as adapter  # noqa: F811
     import shared.wire as wire  # noqa: F811
     from shared.feedback import ForbiddenAPI as _Forbidden
     ForbiddenAPI = _Forbidden
@@ -408,11 +394,6 @@ def main() -> None:
                 _, obj_id = msg
                 send({"ok": True, "value": [[n, c, {k: list(v) for k, v in p.items()}]
                                             for n, c, p in adapter.describe_module(objects[obj_id])]})
-            elif op == "describe_arg":
-                _, blob = msg
-                (mod,), _ = load_args(blob)
-                send({"ok": True, "value": [[n, c, {k: list(v) for k, v in p.items()}]
-                                            for n, c, p in adapter.describe_module(mod)]})
             elif op == "stage":
                 _, stage_id, spec, blob = msg
                 try:
@@ -521,7 +502,7 @@ def zygote() -> None:
 
 
 if __name__ == "__main__":
-    torch = np = ForbiddenAPI = wire = None
+    torch = np = ForbiddenAPI = wire = adapter = None
     if CONFIG.get("zygote"):
         zygote()
     else:

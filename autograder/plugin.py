@@ -147,8 +147,7 @@ class Session:
                 # the same fixed thread count as the workers, for every in-process call
                 import torch
                 torch.set_num_threads(assignment.threads)
-                self.adapters[key] = InProcessStudent(path, assignment.module, timeout=timeout,
-                                                      threads=assignment.threads)
+                self.adapters[key] = InProcessStudent(path, assignment.module, timeout=timeout)
         return self.adapters[key]
 
     def close(self):

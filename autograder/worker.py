@@ -35,7 +35,7 @@ import torch
 from autograder import PACKAGE_DIR, ROOT
 from autograder.registry import SUITES_DIR, Assignment
 from shared import wire
-from shared.adapter import Staged, describe_module
+from shared.adapter import Staged, describe_module, walk
 from shared.feedback import (BadReturn, ForbiddenAPI, MissingFunction, NotImplementedYet, StudentCodeError,
                              StudentCrashed, StudentRaised, StudentTimeout)
 
@@ -143,18 +143,6 @@ def _prepare(obj, callbacks: list):
     return obj
 
 
-def _walk(obj, kind, out):
-    if isinstance(obj, kind):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            _walk(o, kind, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            _walk(o, kind, out)
-    return out
-
-
 def _decode(value, modules):
     if isinstance(value, dict):
         if "__arg_module__" in value and len(value) == 1:
@@ -187,7 +175,6 @@ class _RemoteCall(torch.autograd.Function):
     def forward(ctx, run, *inputs):
         outputs, backward = run()
         ctx.remote_backward = backward
-        ctx.n_inputs = len(inputs)
         nondiff = [o for o in outputs if not o.dtype.is_floating_point and not o.dtype.is_complex]
         if nondiff:
             ctx.mark_non_differentiable(*nondiff)
@@ -289,7 +276,6 @@ class WorkerProcess:
         self.base: Path | None = None
         self.uid: int | None = None
         self.output = bytearray()
-        self.dropped = 0
         self.enforced: list[str] = []
         self.import_error: StudentCodeError | None = None
         self.handshaken = False
@@ -373,9 +359,8 @@ class WorkerProcess:
             if not chunk:
                 return
             room = OUTPUT_KEEP - len(self.output)
-            if room > 0:
+            if room > 0:                     # keep the head; the rest is read and dropped
                 self.output += chunk[:room]
-            self.dropped += max(0, len(chunk) - max(room, 0))
 
     @property
     def alive(self) -> bool:
@@ -631,13 +616,13 @@ class WorkerStudent:
             raise StudentCrashed(name, "this object was lost when your code was restarted after an earlier failure")
         worker = self._ensure()
         inplace = isinstance(spec, str) and spec in self.assignment.inplace
-        grad_inputs = [t for t in _walk((args, kwargs), torch.Tensor, []) if t.requires_grad]
+        grad_inputs = [t for t in walk((args, kwargs), torch.Tensor, []) if t.requires_grad]
         grad = bool(grad_inputs) and torch.is_grad_enabled()
         callbacks: list = []
         blob = self._blob(args, kwargs, callbacks)
         call_id = next(self._ids)
         message = ("call", call_id, spec, blob, {"grad": grad, "inplace": inplace, "new": new})
-        modules = ([self_obj] if self_obj is not None else []) + _walk((args, kwargs), torch.nn.Module, [])
+        modules = ([self_obj] if self_obj is not None else []) + walk((args, kwargs), torch.nn.Module, [])
         generation = self.generation
 
         def run():
@@ -661,7 +646,7 @@ class WorkerStudent:
             reply = run()
             value = _decode(reply.get("value"), modules)
             holder["value"] = value
-            outputs = _walk(value, torch.Tensor, [])
+            outputs = walk(value, torch.Tensor, [])
 
             def backward(grads):
                 if self.generation != generation or self.worker is not worker:
@@ -686,10 +671,10 @@ class WorkerStudent:
 
     def _write_back(self, args, kwargs, reply) -> None:
         with torch.no_grad():
-            for orig, new in zip(_walk((args, kwargs), torch.Tensor, []), reply.get("tensors", [])):
+            for orig, new in zip(walk((args, kwargs), torch.Tensor, []), reply.get("tensors", [])):
                 if orig.shape == new.shape:
                     orig.copy_(new)
-            for orig, state in zip(_walk((args, kwargs), torch.nn.Module, []), reply.get("modules", [])):
+            for orig, state in zip(walk((args, kwargs), torch.nn.Module, []), reply.get("modules", [])):
                 orig.load_state_dict(state)
 
     def has(self, name: str) -> bool:

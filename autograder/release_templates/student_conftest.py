@@ -72,8 +72,7 @@ def student(request):
     if namespace is not None:
         adapter = NotebookStudent(namespace, INFO["module"], timeout=INFO.get("timeout"))
     else:
-        adapter = InProcessStudent(target_path(request.config), INFO["module"],
-                                   timeout=INFO.get("timeout"), threads=INFO.get("threads"))
+        adapter = InProcessStudent(target_path(request.config), INFO["module"], timeout=INFO.get("timeout"))
     yield adapter
     adapter.close()
 

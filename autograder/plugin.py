@@ -207,7 +207,7 @@ def _describe(item) -> Outcome:
     vis = item.get_closest_marker("visibility")
     tags = item.get_closest_marker("tags")
     assignment = registry.for_path(Path(str(item.path)))
-    visibility = vis.args[0] if vis else (assignment.default_visibility if assignment else "visible")
+    visibility = vis.args[0] if vis else "hidden"
     if visibility not in VISIBILITIES:
         raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {VISIBILITIES}")
     doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines() if hasattr(item, "function") else []

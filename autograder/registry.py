@@ -1,45 +1,121 @@
-"""The assignment registry.
+"""The assignment registry: one ``autograder/suites/<id>/assignment.toml`` per assignment.
 
-Each assignment is described by ``autograder/suites/<id>/assignment.toml`` next to its
-hidden suite, so adding an assignment never edits a shared file.  Points, visibility
-and tags live on the tests themselves (markers); the registry holds what the engine
-needs before any test runs.
+The registry owns the tasks: each ``[[tasks]]`` entry declares a task's number (the one
+its stub raises and its tests carry as ``@pytest.mark.task``), the function or class it
+grades, a title, the Python APIs it must not call and the graded functions of the same
+module it may call.  Everything the engine needs before a test runs lives here; points
+live on the tests.  The loader is strict (pydantic): an unknown key or a wrong type is an
+error that names the file and the key, never silently ignored.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from autograder import ROOT
 
 SUITES_DIR = ROOT / "autograder" / "suites"
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 
 
-class UnknownAssignment(KeyError):
-    def __str__(self):
-        known = ", ".join(a.id for a in all_assignments()) or "none"
-        return f"unknown assignment {self.args[0]!r} (known: {known})"
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Assignment:
-    id: str
+class Task(_Strict):
+    number: str = Field(pattern=r"^\d+(\.\d+)*$")
+    function: str = Field(pattern=r"^[A-Za-z_]\w*$")
+    title: str
+    kind: Literal["function", "class"] = "function"
+    # dotted Python APIs this task re-implements and must not call (SPEC: "not allowed")
+    forbidden: tuple[str, ...] = ()
+    # aten operators (e.g. "aten::convolution") that betray those APIs at the op level
+    forbidden_ops: tuple[str, ...] = ()
+    # graded functions of the same module that this one calls: its tests can run with the
+    # reference substituted for them, so that a bug is charged once, where it is
+    calls: tuple[str, ...] = ()
+
+
+class Perf(_Strict):
+    threshold: float = Field(4.0, gt=1.0)      # student / reference time ratio allowed
+
+
+class VisibilityPolicy(_Strict):
+    """Gradescope visibility per kind of test (see README "What students see")."""
+    summary: Visibility = "visible"            # one summary entry per task
+    correctness: Visibility = "after_due_date"
+    performance: Visibility = "visible"
+
+
+class LatePolicy(_Strict):
+    grace_minutes: float = Field(0.0, ge=0)
+    percent_per_day: float = Field(0.0, ge=0, le=100)
+    max_percent: float = Field(100.0, ge=0, le=100)     # cap on the penalty
+    zero_after_late_due: bool = True
+
+
+class Release(_Strict):
+    shared_functions: tuple[str, ...] = ()      # helpers the handout may share with the reference
+
+
+class Assignment(_Strict):
+    id: str = Field(pattern=r"^a\d+_[a-z0-9_]+$")
     title: str
     module: str
-    functions: tuple[str, ...]
-    classes: tuple[str, ...] = ()
-    # functions that change their tensor / module arguments in place; the worker
-    # writes those changes back to the caller (and only for these).
-    inplace: tuple[str, ...] = ()
-    timeout: float = 10.0            # seconds per student call
-    threads: int = 1                 # torch threads in workers (fixed for fair timing)
-    perf_threshold: float = 4.0      # student / reference time ratio allowed
-    memory_mb: int = 4096
-    default_visibility: str = "visible"
-    extra: dict = field(default_factory=dict)
+    timeout: float = Field(10.0, gt=0)          # seconds per student call
+    budget: float = Field(60.0, gt=0)           # seconds of student calls per submission
+    threads: int = Field(1, ge=1)               # torch threads in workers (fixed for fair timing)
+    memory_mb: int = Field(4096, ge=256)
+    lang: Literal["en", "ko"] = "en"            # language of student feedback
+    perf: Perf = Perf()
+    visibility: VisibilityPolicy = VisibilityPolicy()
+    late: LatePolicy | None = None
+    release: Release = Release()
+    tasks: tuple[Task, ...]
 
+    @field_validator("tasks")
+    @classmethod
+    def _unique(cls, tasks):
+        for attr in ("number", "function"):
+            values = [getattr(t, attr) for t in tasks]
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"duplicate task {attr}s: {dupes}")
+        return tasks
+
+    @model_validator(mode="after")
+    def _calls_are_tasks(self):
+        names = {t.function for t in self.tasks}
+        for t in self.tasks:
+            unknown = sorted(set(t.calls) - names)
+            if unknown:
+                raise ValueError(f"task {t.number} calls {unknown}, which are not tasks of {self.id}")
+        return self
+
+    # ---- derived -------------------------------------------------------------
+    @cached_property
+    def functions(self) -> tuple[str, ...]:
+        return tuple(t.function for t in self.tasks if t.kind == "function")
+
+    @cached_property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(t.function for t in self.tasks if t.kind == "class")
+
+    @property
+    def perf_threshold(self) -> float:
+        return self.perf.threshold
+
+    def task(self, number: str) -> Task | None:
+        return next((t for t in self.tasks if t.number == number), None)
+
+    def task_of(self, function: str) -> Task | None:
+        return next((t for t in self.tasks if t.function == function), None)
+
+    # ---- where things live ---------------------------------------------------
     @property
     def suite_dir(self) -> Path:
         return SUITES_DIR / self.id
@@ -71,20 +147,30 @@ class Assignment:
         return sorted(self.handout_dir.glob("test_*.py"))
 
 
-def _load(path: Path) -> Assignment:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    perf = data.pop("perf", {})
-    known = {f for f in Assignment.__dataclass_fields__}
-    kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
-    extra = {k: v for k, v in data.items() if k not in known}
-    if "threshold" in perf:
-        kwargs["perf_threshold"] = float(perf["threshold"])
-    return Assignment(extra=extra, **kwargs)
+class RegistryError(ValueError):
+    """An assignment.toml that does not follow the schema."""
+
+
+class UnknownAssignment(KeyError):
+    def __str__(self):
+        known = ", ".join(a.id for a in all_assignments()) or "none"
+        return f"unknown assignment {self.args[0]!r} (known: {known})"
+
+
+def load(path: Path) -> Assignment:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return Assignment.model_validate(data)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise RegistryError(f"{path}: {problems}") from None
 
 
 @lru_cache(maxsize=None)
 def all_assignments() -> tuple[Assignment, ...]:
-    found = [_load(p) for p in sorted(SUITES_DIR.glob("*/assignment.toml"))]
+    found = [load(p) for p in sorted(SUITES_DIR.glob("*/assignment.toml"))]
     return tuple(sorted(found, key=lambda a: a.id))
 
 
@@ -96,7 +182,7 @@ def get(assignment_id: str) -> Assignment:
 
 
 def for_path(path: Path) -> Assignment | None:
-    """The assignment a test file belongs to (its suite or handout folder)."""
+    """The assignment whose suite or handout folder holds ``path`` (a test file)."""
     path = Path(path).resolve()
     for a in all_assignments():
         for d in (a.suite_dir, a.handout_dir):

@@ -615,7 +615,7 @@ class WorkerStudent:
         if self_obj is not None and self_obj._generation != self.generation:
             raise StudentCrashed(name, "this object was lost when your code was restarted after an earlier failure")
         worker = self._ensure()
-        inplace = isinstance(spec, str) and spec in self.assignment.inplace
+        inplace = isinstance(spec, str) and spec in self.assignment.functions  # transitional: every function may change its arguments
         grad_inputs = [t for t in walk((args, kwargs), torch.Tensor, []) if t.requires_grad]
         grad = bool(grad_inputs) and torch.is_grad_enabled()
         callbacks: list = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from autograder import ROOT, __version__, registry
@@ -49,7 +50,10 @@ def list_cmd():
 def check(assignment, path, keyword):
     """Run the public tests of ASSIGNMENT on your work (PATH: a .py file, folder, .zip or
     notebook; defaults to the handout's stub).  Hidden tests are not run."""
+    import json
     import tempfile
+    from autograder import runspec
+    from autograder.engine import inventory
     from autograder.submission import LoadError, materialize
     tests = assignment.public_tests()
     if not tests:
@@ -62,96 +66,203 @@ def check(assignment, path, keyword):
                 target = str(materialize(path, assignment.module, Path(tmp) / "submission"))
             except LoadError as exc:
                 raise click.ClickException(f"cannot load {path}: {exc}") from None
+        spec = runspec.make(assignment, target, results=str(Path(tmp) / "results.json"))
+        spec_path = spec.write(Path(tmp) / "run.json")
         cmd = [sys.executable, "-m", "pytest", *map(str, tests), "-c", str(ROOT / "pyproject.toml"),
-               "--rootdir", str(ROOT), "-p", "autograder.plugin", "-q", "--tb=line", "-p", "no:cacheprovider",
-               "--ag-target", target, "--ag-isolation", "inprocess"]
+               "--rootdir", str(ROOT), "-p", "autograder.plugin", "-q", "--tb=no", "-p", "no:cacheprovider",
+               "--no-header", "--no-summary", "--ag-run", str(spec_path)]
         if keyword:
             cmd += ["-k", keyword]
-        code = subprocess.call(cmd, cwd=ROOT)
-    if code == 0:
-        console.print("[green]Public tests passed.[/] The hidden tests (more cases, edge cases and speed "
-                      "checks) run when you submit.")
-    elif code == 1:
-        console.print("[red]Some public tests failed[/] - read the messages above.")
-    sys.exit(0 if code == 0 else 1)
+        code = subprocess.call(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+        try:
+            res = json.loads((Path(tmp) / "results.json").read_text())
+        except (OSError, ValueError):
+            raise click.ClickException(f"the public tests could not run (pytest exit {code})") from None
+    graded = [t for t in res["tests"] if t["extra_data"]["kind"] != "summary"]
+    for t in graded:
+        if t["status"] == "failed":
+            console.print(f"[red]FAIL[/] {escape(t['name'])}: {escape(' '.join(t['output'].split()))}")
+    hidden = inventory(assignment.id)
+    passed = sum(t["status"] == "passed" for t in graded)
+    extra = (f"; {len(hidden)} hidden tests worth {sum(i['points'] for i in hidden):g} points run when you submit"
+             if hidden else "; the hidden tests run when you submit")
+    if passed == len(graded):
+        console.print(f"[green]public tests passed[/] ({passed} of {len(graded)}){extra}.")
+    else:
+        console.print(f"[red]{len(graded) - passed} of {len(graded)} public tests failed[/]{extra}.")
+    sys.exit(0 if passed == len(graded) else 1)
+
+
+def _submissions(assignment, paths: tuple[Path, ...], each: bool, staging: Path) -> list[Path]:
+    from autograder.batch import expand, looks_like_batch
+    missing = [str(p) for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)} (nothing was graded)")
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if each:
+            if not p.is_dir():
+                raise click.UsageError(f"--each expects folders of submissions; {p} is not a folder")
+            out += expand(p, staging / p.name)
+        elif looks_like_batch(p, assignment.module):
+            raise click.UsageError(f"{p} holds several submissions (no {assignment.module}.py in it): grade its "
+                                   f"entries one by one with --each")
+        else:
+            out.append(p)
+    return out
+
+
+def _out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to --out {out_dir}: {exc.strerror or exc}") from None
 
 
 @main.command()
 @click.argument("assignment", callback=_assignment)
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="folder for <name>/results.json and gradebook.csv")
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="submissions graded in parallel")
+              help="folder for <name>/results.json and gradebook.csv (kept: see --resume)")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(1, 64),
+              help="submissions graded in parallel  [default: the number of CPU cores]")
 @click.option("--timeout", type=click.FloatRange(0.1), default=None,
               help="seconds per student call (default: the assignment's setting)")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="auto", show_default=True)
-def grade(assignment, submissions, out_dir, jobs, timeout, device):
+@click.option("--each", is_flag=True, help="each SUBMISSION is a folder of submissions (a class's uploads, "
+                                           "Gradescope's or Canvas's bulk download): grade its entries")
+@click.option("--resume", is_flag=True, help="grade only submissions with no result in --out, or changed since")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV of students (see docs/instructors.md): names, ids and e-mails for the exports")
+@click.option("--lang", type=click.Choice(["en", "ko"]), default=None, help="language of student feedback")
+@click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
+              help="grade on a Dask cluster (tcp://host:8786) instead of this machine (docs/cluster.md)")
+@click.option("--cold", is_flag=True, hidden=True, help="a fresh pytest process per submission (benchmarks)")
+def grade(assignment, submissions, out_dir, jobs, timeout, device, each, resume, roster, lang, cluster, cold):
     """Grade SUBMISSIONS (.py files, folders, .zip files or notebooks) of ASSIGNMENT.
 
-    Writes OUT/<submission>/results.json for each and OUT/gradebook.csv.  Exits 0 when
-    every submission was graded, even with score 0 or one that could not load."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from autograder.engine import grade_many
+    Writes OUT/<submission>/results.json for each (with feedback.html, the page the
+    student may see) and OUT/gradebook.csv, rebuilt from every result under OUT.  Exits 0
+    when every submission was graded, even with score 0 or one that could not load;
+    Ctrl-C keeps what is done (resume with --resume)."""
+    import tempfile
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+    from autograder.batch import Stopped, grade_many
     started = time.monotonic()
-    with Progress(TextColumn("[bold]grading {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task(assignment.id, total=len(submissions))
+    _out_dir(out_dir)
+    with tempfile.TemporaryDirectory(prefix="ag-batch-") as staging:
+        subs = _submissions(assignment, submissions, each, Path(staging))
+        with Progress(TextColumn("[bold]grading {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task(assignment.id, total=len(subs))
 
-        def done(graded):
-            progress.advance(task)
-            score = "grader error" if graded.error else f"{graded.results['score']:g}/{graded.results['max_score']:g}"
-            progress.console.print(f"  {graded.name}: {score}")
-        graded = grade_many(assignment.id, list(submissions), out_dir, jobs=jobs, timeout=timeout, device=device,
-                            on_done=done)
+            def done(graded):
+                progress.advance(task)
+                if graded.skipped:
+                    progress.console.print(f"  {graded.name}: up to date (--resume)")
+                    return
+                r = graded.results
+                score = "grader error" if graded.error else f"{r['score']:g}/{r['max_score']:g}"
+                progress.console.print(f"  {graded.name}: {score}")
+            try:
+                if cluster:
+                    from autograder.cluster import grade_on_cluster
+                    graded = grade_on_cluster(assignment.id, subs, out_dir, cluster, timeout=timeout, device=device,
+                                              on_done=done)
+                else:
+                    graded = grade_many(assignment.id, subs, out_dir, jobs=jobs, timeout=timeout, device=device,
+                                        on_done=done, resume=resume, warm=not cold, lang=lang)
+            except Stopped as stop:
+                progress.stop()
+                console.print(f"[yellow]interrupted[/]: {len(stop.done)} graded, {len(stop.left)} not. "
+                              f"gradebook.csv written for what is done. Resume with the same command and "
+                              f"--resume.")
+                sys.exit(130)
+    _after_batch(out_dir, assignment, roster)
+    _summary_table(assignment, graded, out_dir, started)
+    failed = [g for g in graded if g.error]
+    for g in failed:
+        console.print(f"[red]{escape(g.error)}[/]")
+    sys.exit(1 if failed else 0)
+
+
+def _after_batch(out_dir, assignment, roster) -> None:
+    try:
+        from autograder.instructor import after_batch
+    except ImportError:
+        return
+    try:
+        after_batch(out_dir, assignment, roster=roster)
+    except Exception as exc:  # noqa: BLE001  the report never costs a graded batch
+        console.print(f"[yellow]report not written: {exc}[/]")
+
+
+def _summary_table(assignment, graded, out_dir, started) -> None:
     table = Table("submission", "score", "max", "passed", "note", title=f"{assignment.id}: {assignment.title}")
     for g in graded:
-        if g.error:
-            table.add_row(g.name, "-", "-", "-", "[red]grader error[/]")
-            continue
         r = g.results
-        counted = [t for t in r["tests"] if t["status"] != "skipped"]
+        if r is None:
+            table.add_row(g.name, "-", "-", "-", "[red]grader error[/]" if g.error else "up to date")
+            continue
+        counted = [t for t in r["tests"] if t.get("extra_data", {}).get("kind") != "summary"]
         passed = sum(t["status"] == "passed" for t in counted)
-        note = r.get("extra_data", {}).get("load_error", "")
-        table.add_row(g.name, f"{r['score']:g}", f"{r['max_score']:g}", f"{passed}/{len(counted)}",
+        note = r.get("extra_data", {}).get("load_error", "") or ("[red]grader error[/]" if g.error else "")
+        table.add_row(escape(g.name), f"{r['score']:g}", f"{r['max_score']:g}", f"{passed}/{len(counted)}",
                       (note[:60] + "...") if len(note) > 60 else note)
     console.print(table)
     console.print(f"results in {out_dir}/ (gradebook.csv), {time.monotonic() - started:.1f} s")
-    failed = [g for g in graded if g.error]
-    for g in failed:
-        console.print(f"[red]{g.error}[/]")
-    sys.exit(1 if failed else 0)
 
 
 @main.command()
 @click.argument("ids", nargs=-1, callback=_assignments)
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64))
-def validate(ids, jobs):
+@click.option("--keep", "keep_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="write each mutant's built module to KEEP/<id>/<mutant>.py")
+def validate(ids, jobs, keep_dir):
     """The framework grades itself: each reference must get full marks, each stub 0,
     and each known-wrong implementation (mutant) must lose points with feedback that
-    names the concept it gets wrong.  Exits non-zero when any expectation fails."""
+    names the concept it gets wrong, and only in the tasks it changes.  Mutants are
+    overlays on the reference (autograder/mutants.py), built before grading.  Exits
+    non-zero when any expectation fails."""
+    from rich.markup import escape
     from autograder.validate import run_validation
-    rows = run_validation(ids, jobs=jobs, progress=lambda text: console.print(f"  {text}"))
-    table = Table("assignment", "implementation", "score", "expected", "verdict")
+    rows = run_validation(ids, jobs=jobs, keep=keep_dir, progress=lambda text: console.print(f"  {escape(text)}"))
+    table = Table("assignment", "implementation", "score", "tasks that lost points", "expected", "verdict")
     for row in rows:
-        table.add_row(row.assignment, row.label, row.score_text, row.expectation,
-                      "[green]ok[/]" if row.ok else f"[red]FAIL[/] {row.problem}")
+        verdict = "[green]ok[/]" if row.ok else f"[red]FAIL[/] {escape(row.problem)}"
+        if row.note:
+            verdict += f" [yellow]({escape(row.note)})[/]"
+        table.add_row(row.assignment, row.label, row.score_text, row.lost_text, row.expectation, verdict)
     console.print(table)
     bad = [r for r in rows if not r.ok]
     console.print(f"{len(rows) - len(bad)} of {len(rows)} expectations met")
+    if keep_dir is not None:
+        console.print(f"built mutants in {keep_dir}/")
     sys.exit(1 if bad else 0)
 
 
 @main.command()
 @click.argument("ids", nargs=-1, callback=_assignments)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def release(ids, out_dir):
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for the archives (outside assignments/, solutions/, autograder/ and shared/)")
+@click.option("--force", is_flag=True, help="replace archives that already exist in --out")
+def release(ids, out_dir, force):
     """Build the student zip, the Gradescope autograder zip and the otter-grader zip of
     each assignment (all when no id is given), refusing to ship anything secret."""
     from autograder import release as rel
-    try:
-        paths = rel.build_release([a.id for a in ids], out_dir)
-    except rel.LeakError as exc:
-        raise click.ClickException(str(exc)) from None
+    paths = rel.build_release([a.id for a in ids], out_dir, force=force)   # its errors are one-line messages
+    for a in ids:
+        stray = rel.left_out(a)
+        if stray:
+            click.echo(f"{a.id}: not in the student zip (not a stub, README or public test): "
+                       f"{', '.join(stray)}", err=True)
     for p in paths:
-        console.print(str(p))
+        click.echo(str(p))
+
+
+from autograder.instructor.cli import register as _register_instructor; _register_instructor(main)  # noqa: E402,E702  report, export, similarity, roster

@@ -1,133 +1,206 @@
-"""Grading: one submission, or a batch in parallel.
+"""Grading one submission: load it, write the run spec, run the hidden suite, and leave
+a complete results.json whatever happens.
 
-Each submission is graded by a separate, trusted pytest process running the hidden
-suite with the grading plugin; every student call inside it goes to an isolated worker
-(see :mod:`autograder.worker`).  A submission that cannot load still gets a complete
-results.json: the suite runs against a stand-in whose every call fails with the load
-problem, so the student sees the problem on every test and the max score is right.
+The suite runs in a trusted pytest process with the grading plugin: a child forked from a
+warm slot (:mod:`autograder.warm`, the default for batches) or a fresh ``python -m
+pytest`` (``slot=None``).  Every student call inside it goes to an isolated worker
+(:mod:`autograder.isolation`).  A submission that cannot load is graded as a stand-in
+whose every call fails with the load problem, so the student sees it on every test and
+the max score is right.  Whatever else fails (the grading process dies, runs out of
+time) the submission gets a results.json with score 0 and a message, and every process
+and folder of the run is removed.
 """
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import uuid
 from pathlib import Path
 
-from autograder import ROOT, registry
-from autograder.results import failure_results, write_gradebook, write_json
-from autograder.submission import LoadError, materialize, submission_name
+from autograder import ROOT, registry, runspec
+from autograder.isolation import confine
+from autograder.results import failure_results, write_json
+from autograder.static_check import analyze
+from autograder.submission import LoadError, materialize
 
-SUITE_TIMEOUT = 1800          # seconds for one whole submission, as a last resort
+GRADER_MEMORY_MB = 8192        # address space of the trusted grading process (CPU grading)
 
 
 class GraderError(RuntimeError):
     """The grader itself failed (not the submission)."""
 
 
-def pytest_command(assignment: registry.Assignment, target: str, results: Path, *, isolation: str = "worker",
-                   timeout: float | None = None, device: str = "auto", limits: dict | None = None,
-                   broken: str | None = None, tests: list[str] | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "pytest", *(tests or [str(assignment.suite_dir)]),
-           "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-p", "autograder.plugin",
-           "-q", "--tb=no", "-p", "no:cacheprovider", "-W", "ignore",
-           "--ag-target", target, "--ag-isolation", isolation, "--ag-results", str(results),
-           "--ag-device", device]
-    if timeout:
-        cmd += ["--ag-timeout", str(timeout)]
-    if limits:
-        cmd += ["--ag-limits", json.dumps(limits)]
-    if broken:
-        cmd += ["--ag-broken", broken]
-    return cmd
+class Cancelled(Exception):
+    """The batch was interrupted while this submission was graded: nothing was written."""
+
+
+def suite_timeout(spec: runspec.RunSpec) -> float:
+    """A last resort: the budget bounds the student's time, this the whole run."""
+    return max(600.0, 6 * spec.budget)
+
+
+def pytest_args(assignment: registry.Assignment, spec_path: Path, tests: list[str] | None = None) -> list[str]:
+    return [*(tests or [str(assignment.suite_dir)]), "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+            "-p", "autograder.plugin", "-q", "--tb=no", "-p", "no:cacheprovider", "-W", "ignore",
+            "--ag-run", str(spec_path)]
+
+
+def limit_grader_memory(device: str) -> None:
+    """A hostile reply must not be able to take the grading machine down with it."""
+    if device == "cpu":
+        limit = GRADER_MEMORY_MB << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def load(assignment: registry.Assignment, submission: Path, target_dir: Path) -> tuple[str | None, dict]:
+    """Materialize the submission; return (load problem or None, static findings)."""
+    try:
+        module_path = materialize(submission, assignment.module, target_dir)
+    except LoadError as exc:
+        return str(exc), {}
+    except RecursionError:
+        return "the submission is nested too deeply to be read (an expression or structure thousands deep)", {}
+    except MemoryError:
+        return "the submission is too large to be read", {}
+    except Exception as exc:  # noqa: BLE001  anything else about a hostile upload: the student's problem
+        return f"the submission could not be read ({type(exc).__name__})", {}
+    try:
+        return None, analyze(module_path.parent, assignment.module, assignment.tasks)
+    except RecursionError:
+        return "the submission is nested too deeply to be analysed", {}
+
+
+def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, timeout: float) -> int:
+    """A fresh pytest process for this submission (no warm slot)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(run_root)}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys, pytest; from autograder.engine import "
+                             "limit_grader_memory as m; m(sys.argv[1]); sys.exit(pytest.main(sys.argv[2:]))",
+                             runspec.RunSpec.read(spec_path).device, *pytest_args(assignment, spec_path)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        raise TimeoutError from None
+    if proc.returncode not in (0, 1):
+        raise GraderError(f"pytest exit {proc.returncode}: {err.decode('utf-8', 'replace')[-2000:]}")
+    return proc.returncode
 
 
 def grade_submission(assignment_id: str, submission: Path, results_path: Path, *, timeout: float | None = None,
-                     device: str = "auto", isolation: str = "worker", hide: list[Path] = ()) -> dict:
-    """Grade one submission; write and return its results.json.  Raises
-    :class:`GraderError` only when the grader itself failed."""
+                     device: str = "auto", isolation: str = "worker", hide: list[Path] = (), slot=None,
+                     lang: str | None = None, keep_source: bool = True, cancel=None) -> dict:
+    """Grade one submission; write and return its results.json (atomically: an earlier
+    results.json stays until the new one is complete).  Raises :class:`GraderError` only
+    when the grader itself failed; results.json is written even then."""
     assignment = registry.get(assignment_id)
     submission, results_path = Path(submission), Path(results_path)
     started = time.monotonic()
     run_root = Path(tempfile.mkdtemp(prefix="ag-run-"))
     os.chmod(run_root, 0o711)
+    run_id = uuid.uuid4().hex[:12]
+    spec = runspec.make(assignment, "", isolation=isolation, device=device, timeout=timeout, lang=lang,
+                        run_id=run_id, cpu=getattr(slot, "cpu", None))
     try:
         target_dir = run_root / "submission"
-        broken = None
+        spec.load_error, spec.static = load(assignment, submission, target_dir)
+        module_file = target_dir / f"{assignment.module}.py"
+        spec.target = str(module_file)
+        if target_dir.exists():
+            os.chmod(target_dir, 0o700)
+        spec.results = str(run_root / "out" / "results.json")
+        spec.limits["hide"] = [str(results_path.parent.resolve()), *map(str, hide), str(ROOT / "solutions"),
+                               str(registry.SUITES_DIR), str(ROOT / "tests"), str(ROOT / "examples"),
+                               str(ROOT / ".git")]
+        spec_path = spec.write(run_root / "run.json")
+        error = None
         try:
-            materialize(submission, assignment.module, target_dir)
-        except LoadError as exc:
-            broken = str(exc)
-        os.chmod(target_dir, 0o700) if target_dir.exists() else None
-        limits = {"hide": [str(results_path.parent.resolve()), *map(str, hide)], "device": device}
-        cmd = pytest_command(assignment, str(target_dir), results_path, isolation=isolation, timeout=timeout,
-                             device=device, limits=limits, broken=broken)
-        results_path.unlink(missing_ok=True)
-        try:
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT,
-                                  env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        except subprocess.TimeoutExpired:
-            results = failure_results(assignment.id, f"grading took longer than {SUITE_TIMEOUT} s and was stopped",
-                                      execution_time=time.monotonic() - started)
-            write_json(results_path, results)
-            return results
-        if proc.returncode not in (0, 1) or not results_path.exists():
-            tail = (proc.stdout + proc.stderr)[-2000:]
-            raise GraderError(f"the grader failed on {submission.name} (pytest exit {proc.returncode}):\n{tail}")
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-        if broken:
-            results["output"] = f"Your submission could not be loaded: {broken}\n" + results["output"]
-            results.setdefault("extra_data", {})["load_error"] = broken
-            write_json(results_path, results)
+            if slot is not None:
+                slot.run(spec_path, run_root, suite_timeout(spec))
+            else:
+                run_cold(assignment, spec_path, run_root, suite_timeout(spec))
+        except TimeoutError:
+            error = f"grading took longer than {suite_timeout(spec):.0f} s and was stopped"
+        except GraderError as exc:
+            error = str(exc)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(submission.name)
+        produced = Path(spec.results)
+        if error is None and produced.is_file():
+            results = json.loads(produced.read_text(encoding="utf-8"))
+        else:
+            problem = error or "the grading process ended without results"
+            results = failure_results(assignment.id, problem if error and "took longer" in error else
+                                      "the grader failed on this submission; please tell the course staff",
+                                      execution_time=time.monotonic() - started, device=spec.device,
+                                      inventory=inventory(assignment.id))
+            results["extra_data"]["grader_error"] = problem
+        write_json(results_path, results)
+        _side_files(produced.parent, results_path.parent, module_file if keep_source else None, results)
+        if error is not None and "took longer" not in error:
+            raise GraderError(f"the grader failed on {submission.name}: {error}")
         return results
     finally:
+        confine.sweep(run_id)
         shutil.rmtree(run_root, ignore_errors=True)
 
 
-@dataclass
-class Graded:
-    name: str
-    submission: Path
-    results: dict | None
-    error: str | None = None
+def _side_files(produced: Path, out: Path, module_file: Path | None, results: dict) -> None:
+    printed = produced / "student_output.txt"
+    if printed.is_file():
+        shutil.copyfile(printed, out / "student_output.txt")
+    if module_file is not None and module_file.is_file() and not module_file.is_symlink():
+        shutil.copyfile(module_file, out / "source.py")
+    try:
+        from autograder.instructor.feedback_page import write_feedback_page
+    except ImportError:
+        return
+    try:
+        write_feedback_page(results, out / "feedback.html")
+    except Exception:  # noqa: BLE001  a page that cannot be drawn never costs a result
+        pass
 
 
-def unique_names(submissions: list[Path]) -> list[str]:
-    seen: dict[str, int] = {}
-    names = []
-    for sub in submissions:
-        base = submission_name(sub) or "submission"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
-    return names
+_INVENTORY: dict[str, list[dict]] = {}
+
+_COLLECT = r"""
+import json, sys
+import pytest
+from autograder import plugin
+found = []
+class Collector:
+    def pytest_collection_finish(self, session):
+        state = session.config._autograder
+        counters = {}
+        for item in session.items:
+            o = state._describe(item)
+            counters[o.task] = counters.get(o.task, 0) + 1
+            found.append({"id": o.id, "name": o.name, "task": o.task, "number": f"{o.task}.{counters[o.task]}",
+                          "points": o.points, "visibility": o.visibility, "kind": o.kind, "tags": o.tags,
+                          "cuda": item.get_closest_marker("cuda") is not None})
+rc = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "-p", "autograder.plugin",
+                  "--ag-target", "stub", sys.argv[1]], plugins=[Collector()])
+json.dump({"rc": int(rc), "items": found}, open(sys.argv[2], "w"))
+"""
 
 
-def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jobs: int = 1,
-               timeout: float | None = None, device: str = "auto", on_done=None) -> list[Graded]:
-    """Grade a batch; write DIR/<name>/results.json for each and DIR/gradebook.csv."""
-    registry.get(assignment_id)            # fail fast on an unknown id
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = unique_names(submissions)
-
-    def one(pair):
-        name, sub = pair
-        try:
-            res = grade_submission(assignment_id, sub, out_dir / name / "results.json", timeout=timeout,
-                                   device=device)
-            graded = Graded(name, sub, res)
-        except GraderError as exc:
-            graded = Graded(name, sub, None, str(exc))
-        if on_done:
-            on_done(graded)
-        return graded
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        graded = list(pool.map(one, zip(names, submissions)))
-    write_gradebook(out_dir / "gradebook.csv", [(g.name, g.results or {"score": "", "max_score": ""}) for g in graded])
-    return graded
+def inventory(assignment_id: str) -> list[dict]:
+    """The graded items of the hidden suite in results.json's order and numbering, found by
+    collecting it (nothing runs); CUDA items are left out (not counted without a GPU)."""
+    if assignment_id not in _INVENTORY:
+        a = registry.get(assignment_id)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "items.json"
+            subprocess.run([sys.executable, "-c", _COLLECT, str(a.suite_dir), str(out)], cwd=ROOT,
+                           capture_output=True, timeout=600)
+            data = json.loads(out.read_text()) if out.is_file() else {"rc": 1, "items": []}
+        _INVENTORY[assignment_id] = [i for i in data["items"] if not i["cuda"]] if data["rc"] == 0 else []
+    return _INVENTORY[assignment_id]

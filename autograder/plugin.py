@@ -1,54 +1,43 @@
-"""The pytest plugin: markers, the ``student`` / ``reference`` / ``perf`` fixtures,
-and the translation of test outcomes into results.json (SPEC section 4).
+"""The pytest plugin: markers, the ``student`` / ``reference`` / ``perf`` fixtures, and the
+outcomes that :mod:`autograder.results` turns into results.json (SPEC section 4).
 
 Grading metadata lives on the tests as markers; this plugin only reads it:
 
-    @pytest.mark.task("1.4")              # handout section; required on every hidden test
+    @pytest.mark.task("1.4")              # a task declared in assignment.toml; required
     @pytest.mark.points(2)                # per collected item (each parametrized case)
-    @pytest.mark.visibility("hidden")     # hidden | after_due_date | after_published | visible
-    @pytest.mark.tags("correctness")      # free-form labels, copied to results.json
-    def test_conv2d_dilation(student, reference):
-        '''conv2d matches F.conv2d (dilation)'''      # first docstring line = title
+    @pytest.mark.tags("correctness")      # the kind: correctness | performance | forbidden-api
+    def test_conv2d_dilation(student):
+        '''1.4 conv2d matches F.conv2d (dilation)'''      # first docstring line = title
+
+Everything about the run (assignment, target, isolation, device, limits, load error,
+where results go) comes from the run spec the engine wrote (``--ag-run``); the plugin
+never works it out from paths.  Visibility comes from the assignment's policy (a
+``visibility`` marker overrides it).
 """
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from autograder import ROOT, __version__, registry
-from shared.adapter import InProcessStudent, load_module
+from autograder import registry, results
+from autograder.perf import PerfChecker
+from autograder.runspec import RunSpec, make
+from shared.adapter import Guard, InProcessStudent, StudentAdapter, load_module
 from shared.feedback import Feedback, StudentCodeError
-from shared.timing import check_speed
+from shared.handout import MARKERS  # one marker table for the grader and the handout
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-MARKERS = {
-    "task": "task(number): the handout task a test grades; required on hidden tests",
-    "points": "points(value): points for each collected item of this test",
-    "visibility": "visibility(value): Gradescope visibility (hidden|after_due_date|after_published|visible)",
-    "tags": "tags(*names): labels copied to results.json",
-    "cuda": "runs on a CUDA device; skipped with 'no CUDA device' when there is none",
-    "slow": "takes more than a few seconds; still part of the default run",
-}
+KIND_ORDER = {"correctness": 0, "forbidden-api": 1, "performance": 2}
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("autograder")
-    group.addoption("--ag-target", default="reference",
-                    help="code the suites grade: 'reference', 'stub', or a path to a submission "
-                         "(a .py file or a folder holding <module>.py)")
-    group.addoption("--ag-isolation", default="inprocess", choices=("inprocess", "worker"),
-                    help="run student calls in this process or in an isolated worker process")
-    group.addoption("--ag-results", default=None, help="write results.json here")
-    group.addoption("--ag-timeout", type=float, default=None, help="seconds per student call")
-    group.addoption("--ag-device", default="auto", choices=("cpu", "cuda", "auto"))
-    group.addoption("--ag-limits", default=None, help="JSON of worker limits (set by the engine)")
-    group.addoption("--ag-broken", default=None,
-                    help="the submission could not be loaded: every student call fails with this message")
+    group.addoption("--ag-run", default=None, help="the run spec (JSON) written by the engine")
+    group.addoption("--ag-target", default=None,
+                    help="developer shortcut, in-process: grade 'reference', 'stub' or a .py file with the suite")
 
 
 def pytest_configure(config):
@@ -58,166 +47,238 @@ def pytest_configure(config):
     config.pluginmanager.register(config._autograder, "autograder-session")
 
 
+def kind_of(item) -> str:
+    tags = item.get_closest_marker("tags")
+    labels = set(tags.args) if tags else set()
+    for kind in ("performance", "forbidden-api"):
+        if kind in labels:
+            return kind
+    return "correctness"
+
+
 def _in_suite(item) -> bool:
-    suites = registry.SUITES_DIR.resolve()
-    return suites in Path(str(item.path)).resolve().parents
-
-
-def pytest_collection_modifyitems(session, config, items):
-    missing = [item.nodeid for item in items if _in_suite(item) and item.get_closest_marker("task") is None]
-    if missing:
-        raise pytest.UsageError("hidden tests without a task marker (every graded test needs "
-                                "@pytest.mark.task):\n  " + "\n  ".join(missing))
-    state: Session = config._autograder
-    if state.device == "cpu":
-        skip = pytest.mark.skip(reason="no CUDA device" if not state.cuda_available else "grading on CPU (--device cpu)")
-        for item in items:
-            if item.get_closest_marker("cuda"):
-                item.add_marker(skip)
+    return registry.SUITES_DIR.resolve() in Path(str(item.path)).resolve().parents
 
 
 @dataclass
 class Outcome:
+    id: str
     name: str
-    number: str
+    task: str
     points: float
     visibility: str
-    tags: list[str]
-    assignment: str | None = None
+    kind: str
+    tags: list
     status: str = "passed"
     output: str = ""
+    speed: dict | None = None
 
 
-@dataclass(eq=False)      # registered as a pytest plugin, so it must stay hashable
+class BrokenStudent(StudentAdapter):
+    """Stands in for a submission that could not be loaded."""
+
+    kind = "broken"
+
+    def __init__(self, problem: str):
+        super().__init__("submission", timeout=None)
+        self.problem = problem
+
+    def call(self, name, *args, **kwargs):
+        raise StudentCodeError(f"your submission could not be loaded: {self.problem}",
+                               "fix the problem above and submit again")
+
+    def has(self, name):
+        return False
+
+    def timer(self, target, args=(), kwargs=None):
+        self.call(str(target))
+
+    def import_problem(self):
+        return None
+
+
 class Session:
-    config: object
-    outcomes: dict = field(default_factory=dict)
-    adapters: dict = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
+    def __init__(self, config):
+        self.config = config
+        self.outcomes: dict[str, Outcome] = {}
+        self.adapters: dict[str, object] = {}
+        self.speed: dict[str, dict] = {}
+        self.started = time.monotonic()
+        self._spec: RunSpec | None = None
+        path = config.getoption("--ag-run")
+        if path:
+            self._spec = RunSpec.read(Path(path))
+            self.guard = Guard(self._spec.budget)
+            if self._spec.isolation == "worker" and not self._spec.load_error:
+                self.adapter("student").prestart()
 
-    def __post_init__(self):
-        import torch
-        opt = self.config.getoption
-        self.target = opt("--ag-target")
-        self.isolation = opt("--ag-isolation")
-        self.timeout = opt("--ag-timeout")
-        self.cuda_available = torch.cuda.is_available()
-        wanted = opt("--ag-device")
-        self.device = ("cuda" if self.cuda_available else "cpu") if wanted == "auto" else wanted
-        self.limits = json.loads(opt("--ag-limits")) if opt("--ag-limits") else {}
-        self.limits["device"] = self.device          # resolved: "auto" never reaches a worker
-        if self.isolation == "worker":
-            self._prestart()
+    # ---- the run ---------------------------------------------------------------------
+    def spec_for(self, item) -> RunSpec:
+        """The engine's spec; for a developer's run by hand, one for the suite's assignment."""
+        if self._spec is None:
+            assignment = registry.for_path(Path(str(item.path)))
+            if assignment is None:
+                raise pytest.UsageError(f"{item.nodeid}: not in an assignment's suite or handout; "
+                                        "run it through grade.py")
+            self._spec = make(assignment, self.config.getoption("--ag-target") or "reference")
+            self.guard = Guard(self._spec.budget)
+        return self._spec
 
-    def _prestart(self) -> None:
-        """Spawn the student's and the reference's workers before collection, so that
-        their start-up (importing torch, sandboxing) overlaps ours."""
-        found = [registry.for_path(Path(arg.split("::")[0]).resolve()) for arg in self.config.args]
-        ids = {a.id for a in found if a is not None}
-        if len(ids) != 1:
-            return
-        assignment = registry.get(ids.pop())
-        for which in ("student", "reference-runner"):
-            adapter = self.adapter(assignment, which)
-            if getattr(type(adapter), "prestart", None):   # adapters answer any name; ask the class
-                adapter.prestart()
-    # ---- targets -------------------------------------------------------------
-    def target_path(self, assignment: registry.Assignment, target: str | None = None) -> Path:
-        target = target or self.target
+    @property
+    def spec(self) -> RunSpec:
+        if self._spec is None:
+            raise RuntimeError("no run spec yet")
+        return self._spec
+
+    @property
+    def assignment(self) -> registry.Assignment:
+        return self.spec.registry_entry
+
+    def target_path(self, target: str) -> Path:
+        a = self.assignment
         if target == "reference":
-            return assignment.solution_path
+            return a.solution_path
         if target == "stub":
-            return assignment.stub_path
+            return a.stub_path
         path = Path(target)
-        return path / f"{assignment.module}.py" if path.is_dir() else path
+        return path / f"{a.module}.py" if path.is_dir() else path
 
-    def adapter(self, assignment: registry.Assignment, which: str):
-        key = (assignment.id, which)
-        broken = self.config.getoption("--ag-broken")
-        if key not in self.adapters and broken and which == "student":
-            self.adapters[key] = BrokenStudent(broken)
-        if key not in self.adapters:
-            path = self.target_path(assignment, "reference" if which == "reference-runner" else None)
-            timeout = self.timeout or assignment.timeout
-            if self.isolation == "worker":
-                from autograder.worker import WorkerStudent
-                self.adapters[key] = WorkerStudent(path, assignment, timeout=timeout, limits=self.limits,
-                                                   trusted=(which == "reference-runner"))
-            else:
-                # the same fixed thread count as the workers, for every in-process call
-                import torch
-                torch.set_num_threads(assignment.threads)
-                self.adapters[key] = InProcessStudent(path, assignment.module, timeout=timeout)
-        return self.adapters[key]
+    def adapter(self, which: str):
+        if which in self.adapters:
+            return self.adapters[which]
+        spec, a = self.spec, self.assignment
+        if which == "student" and spec.load_error:
+            self.adapters[which] = BrokenStudent(spec.load_error)
+            return self.adapters[which]
+        student = which == "student"
+        path = self.target_path(spec.target if student else "reference")
+        tasks = {t.function: {"forbidden": t.forbidden, "forbidden_ops": t.forbidden_ops} for t in a.tasks}
+        common = dict(timeout=spec.timeout, tasks=tasks, static=spec.static if student else {},
+                      guard=self.guard if student else Guard())
+        if spec.isolation == "worker":
+            from autograder.isolation.student import WorkerStudent
+            limits = {**spec.limits, "device": spec.device, "cpu": spec.cpu, "run_id": spec.run_id}
+            self.adapters[which] = WorkerStudent(path, module=a.module, functions=a.functions, classes=a.classes,
+                                                 limits=limits, trusted=not student, **common)
+        else:
+            if not spec.static and student and spec.target not in ("reference", "stub"):
+                from autograder.static_check import analyze
+                common["static"] = analyze(path.parent, a.module, a.tasks)
+            self.adapters[which] = InProcessStudent(path, a.module, **common)
+        return self.adapters[which]
+
+    def reference_module(self):
+        if "reference-module" not in self.adapters:
+            self.adapters["reference-module"] = load_module(self.assignment.solution_path,
+                                                            f"_reference_{self.assignment.id}")
+        return self.adapters["reference-module"]
+
+    @contextlib.contextmanager
+    def fixed_threads(self):
+        """In-process calls use the assignment's fixed thread count, as the workers do."""
+        import torch
+        before = torch.get_num_threads()
+        if self.spec.isolation != "worker":
+            torch.set_num_threads(self.assignment.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    def first_failure(self, task: str | None) -> str | None:
+        for o in self.outcomes.values():
+            if o.task == task and o.status == "failed" and o.kind == "correctness":
+                return o.name
+        return None
 
     def close(self):
-        for adapter in self.adapters.values():
-            adapter.close()
+        for key, adapter in self.adapters.items():
+            if key != "reference-module":
+                with contextlib.suppress(Exception):
+                    adapter.close()
         self.adapters.clear()
 
-    # ---- outcomes ------------------------------------------------------------
+    # ---- collection --------------------------------------------------------------------
+    def pytest_collection_modifyitems(self, session, config, items):
+        missing = [item.nodeid for item in items if _in_suite(item) and item.get_closest_marker("task") is None]
+        if missing:
+            raise pytest.UsageError("hidden tests without a task marker (every graded test needs "
+                                    "@pytest.mark.task):\n  " + "\n  ".join(missing))
+        if not items:
+            return
+        spec = self.spec_for(items[0])
+        declared = {t.number for t in self.assignment.tasks}
+        unknown = sorted({item.get_closest_marker("task").args[0] for item in items
+                          if item.get_closest_marker("task")} - declared)
+        if unknown:
+            raise pytest.UsageError(f"task markers {unknown} name no task of {spec.assignment} (assignment.toml)")
+        if spec.device == "cpu":
+            import torch
+            reason = "no CUDA device" if not torch.cuda.is_available() else "grading on CPU (--device cpu)"
+            for item in items:
+                if item.get_closest_marker("cuda"):
+                    item.add_marker(pytest.mark.skip(reason=reason))
+        # correctness first, so that a later check can point at the test that shows a bug
+        items.sort(key=lambda item: KIND_ORDER[kind_of(item)])
+
+    # ---- outcomes ------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
         record = self.outcomes.get(item.nodeid)
         if record is None:
-            record = self.outcomes[item.nodeid] = _describe(item)
+            record = self.outcomes[item.nodeid] = self._describe(item)
         if report.skipped and record.status != "failed":
             record.status = "skipped"
             record.output = _skip_reason(report)
         elif report.failed and record.status != "failed":
             record.status = "failed"
-            record.output = feedback_text(call.excinfo.value if call.excinfo else None, report.when)
+            record.output = results.feedback_text(call.excinfo.value if call.excinfo else None, report.when)
+        elif report.when == "call" and report.passed and item.nodeid in self.speed:
+            record.speed = self.speed[item.nodeid]
+            record.output = record.speed["summary"]
+
+    def _describe(self, item) -> Outcome:
+        task = item.get_closest_marker("task")
+        points = item.get_closest_marker("points")
+        vis = item.get_closest_marker("visibility")
+        tags = item.get_closest_marker("tags")
+        kind = kind_of(item)
+        policy = self.assignment.visibility
+        visibility = vis.args[0] if vis else (policy.performance if kind == "performance" else policy.correctness)
+        if visibility not in results.VISIBILITIES:
+            raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {results.VISIBILITIES}")
+        fn = getattr(item, "function", None)
+        doc = (fn.__doc__ or "").strip().splitlines() if fn is not None else []
+        base = getattr(item, "originalname", item.name)
+        title = doc[0].strip() if doc else base
+        param = getattr(getattr(item, "callspec", None), "id", None)
+        number = str(task.args[0]) if task else ""
+        stable = f"{number}/{base.removeprefix('test_')}" + (f"[{param}]" if param else "")
+        return Outcome(id=stable, name=f"{title} [{param}]" if param else title, task=number,
+                       points=float(points.args[0]) if points else 0.0, visibility=visibility, kind=kind,
+                       tags=list(tags.args) if tags else [])
 
     def pytest_sessionfinish(self, session, exitstatus):
         try:
-            path = self.config.getoption("--ag-results")
-            if path:
-                from autograder.results import write_json
-                results = self.results()
-                write_json(Path(path), results)
-                # What the student's code printed: for the instructor, never in results.json.
-                printed = "".join(a.captured_output() for (aid, which), a in self.adapters.items()
-                                  if which == "student" and getattr(type(a), "captured_output", None))
-                if printed:
-                    (Path(path).parent / "student_output.txt").write_text(printed, encoding="utf-8")
+            if self._spec is not None and self._spec.results:
+                self.write_results(Path(self._spec.results))
         finally:
             self.close()
 
-    def import_problem(self) -> str | None:
-        for (aid, which), adapter in self.adapters.items():
-            if which == "student":
-                text = adapter.import_problem()
-                if text:
-                    return text
-        return None
-
-    def results(self) -> dict:
-        from autograder.results import build_results
-        assignment = next((o.assignment for o in self.outcomes.values() if o.assignment), None)
-        return build_results(list(self.outcomes.values()), assignment=assignment,
-                             execution_time=time.monotonic() - self.started, device=self.device,
-                             isolation=self.isolation, import_problem=self.import_problem())
-
-
-def _describe(item) -> Outcome:
-    task = item.get_closest_marker("task")
-    points = item.get_closest_marker("points")
-    vis = item.get_closest_marker("visibility")
-    tags = item.get_closest_marker("tags")
-    assignment = registry.for_path(Path(str(item.path)))
-    visibility = vis.args[0] if vis else "hidden"
-    if visibility not in VISIBILITIES:
-        raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {VISIBILITIES}")
-    doc = (getattr(item, "function", None).__doc__ or "").strip().splitlines() if hasattr(item, "function") else []
-    title = doc[0].strip() if doc else item.originalname if hasattr(item, "originalname") else item.name
-    param = getattr(getattr(item, "callspec", None), "id", None)
-    return Outcome(name=f"{title} [{param}]" if param else title,
-                   number=str(task.args[0]) if task else "",
-                   points=float(points.args[0]) if points else 0.0,
-                   visibility=visibility, tags=list(tags.args) if tags else [],
-                   assignment=assignment.id if assignment else None)
+    def write_results(self, path: Path) -> None:
+        student = self.adapters.get("student")
+        problem = None
+        if student is not None and not isinstance(student, BrokenStudent):
+            problem = student.import_problem()
+        data = results.build(list(self.outcomes.values()), assignment=self.assignment, spec=self.spec,
+                             execution_time=time.monotonic() - self.started, import_problem=problem,
+                             budget_spent=self.guard.spent if hasattr(self, "guard") else 0.0)
+        results.write_json(path, data)
+        printed = student.captured_output() if student is not None else ""
+        if printed:
+            (path.parent / "student_output.txt").write_text(printed, encoding="utf-8")
 
 
 def _skip_reason(report) -> str:
@@ -226,142 +287,48 @@ def _skip_reason(report) -> str:
     return "skipped"
 
 
-def _first_exception(exc):
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def feedback_text(exc, when: str = "call") -> str:
-    """What the student sees for a failure: our curated message, never the test source,
-    a traceback or hypothesis' falsifying example (which would print hidden inputs)."""
-    exc = _first_exception(exc)
-    if exc is None:
-        return "failed"
-    if isinstance(exc, Feedback):
-        return str(exc)
-    if when != "call":
-        return f"the grader could not set up this test ({type(exc).__name__}); please tell the course staff."
-    text = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return (f"the test could not use your result: {type(exc).__name__}"
-            + (f": {text}" if text else "")
-            + "\nHint: check the return type and shapes against the handout (e.g. a tuple where one is expected).")
-
-
-# ---- fixtures ------------------------------------------------------------------
-def _assignment(request) -> registry.Assignment:
-    assignment = registry.for_path(Path(str(request.path)))
-    if assignment is None:
-        pytest.fail(f"{request.path} is not inside an assignment's suite or handout folder")
-    return assignment
-
-
+# ---- fixtures ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def assignment(request) -> registry.Assignment:
-    return _assignment(request)
+    return request.config._autograder.assignment
 
 
 @pytest.fixture(scope="module")
-def student(request, assignment):
+def student(request):
     """The code under test, reached only through this adapter."""
-    return request.config._autograder.adapter(assignment, "student")
+    return request.config._autograder.adapter("student")
 
 
 @pytest.fixture(scope="module")
-def reference(request, assignment):
+def reference(request):
     """The reference solution, imported into the trusted test process."""
-    cache = request.config._autograder.adapters
-    key = (assignment.id, "reference-module")
-    if key not in cache:
-        module = load_module(assignment.solution_path, f"_reference_{assignment.id}")
-        cache[key] = _ModuleHolder(module)
-    return cache[key].module
+    return request.config._autograder.reference_module()
 
 
-class BrokenStudent:
-    """Stands in for a submission that could not be loaded."""
-
-    kind = "broken"
-
-    def __init__(self, problem: str):
-        self.problem = problem
-
-    def _fail(self, *_a, **_k):
-        raise StudentCodeError(f"your submission could not be loaded: {self.problem}",
-                               "fix the problem above and submit again")
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._fail
-
-    def import_problem(self):
-        return None
-
-    def close(self):
-        pass
-
-
-class _ModuleHolder:
-    def __init__(self, module):
-        self.module = module
-
-    def close(self):
-        pass
-
-
-class PerfChecker:
-    """``perf.check("conv2d", x, w, padding=1)`` times student against reference on the
-    same inputs and fails when the median ratio exceeds the threshold."""
-
-    def __init__(self, session: Session, assignment: registry.Assignment, student):
-        self.session, self.assignment, self.student = session, assignment, student
-
-    def check(self, name: str, *args, threshold: float | None = None, hint: str | None = None,
-              rounds: int = 5, warmup: int = 1, **kwargs):
-        reference = self.session.adapter(self.assignment, "reference-runner")
-        threshold = threshold or self.assignment.perf_threshold
-        with self._threads():
-            return check_speed(name, self.student.stage(name, args, kwargs), reference.stage(name, args, kwargs),
-                               threshold=threshold, hint=hint, rounds=rounds, warmup=warmup)
-
-    @contextlib.contextmanager
-    def _threads(self):
-        """In-process timing uses the assignment's fixed thread count, as the workers do."""
-        import torch
-        before = torch.get_num_threads()
-        if self.session.isolation != "worker":
-            torch.set_num_threads(self.assignment.threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
-
-
-    def check_forward(self, class_name: str, *inputs, init: dict | None = None, threshold: float | None = None,
-                      hint: str | None = None, rounds: int = 5, warmup: int = 1):
-        """Time ``ClassName(**init)(*inputs)`` of the student against the reference,
-        both in eval mode and, where the layouts match, with the same weights."""
-        reference = self.session.adapter(self.assignment, "reference-runner")
-        init = init or {}
-        student_obj = self.student.call(class_name, **init)
-        reference_obj = reference.call(class_name, **init)
-        with contextlib.suppress(Feedback):
-            student_obj.load_state_dict(reference_obj.state_dict())
-        student_obj.eval()
-        reference_obj.eval()
-        threshold = threshold or self.assignment.perf_threshold
-        with self._threads():
-            return check_speed(f"{class_name} forward", self.student.stage(student_obj, inputs),
-                               reference.stage(reference_obj, inputs), threshold=threshold, hint=hint,
-                               rounds=rounds, warmup=warmup)
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def perf(request, assignment, student):
-    return PerfChecker(request.config._autograder, assignment, student)
+    return PerfChecker(request.config._autograder, assignment, student, request.node)
+
+
+@pytest.fixture(autouse=True)
+def _callees_from_reference(request):
+    """Tests of a task whose function calls other graded functions run with the reference
+    substituted for those (through the grader, never in the worker): a bug is charged once."""
+    session = request.config._autograder
+    task = request.node.get_closest_marker("task")
+    entry = session.assignment.task(task.args[0]) if task and session._spec else None
+    if entry is None or not entry.calls or "student" not in request.fixturenames or \
+            kind_of(request.node) == "performance":
+        yield
+        return
+    module = session.reference_module()
+    with session.adapter("student").substitute({c: getattr(module, c) for c in entry.calls}):
+        yield
 
 
 @pytest.fixture(scope="session")
 def grading_device(request) -> str:
-    return request.config._autograder.device
+    return request.config._autograder.spec.device
+
+
+__all__ = ["Feedback", "Outcome", "Session", "BrokenStudent", "kind_of"]

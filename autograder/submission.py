@@ -21,11 +21,8 @@ MAX_FILE_BYTES = 20 << 20
 IGNORED = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 # Files of the student handout that a student may hand back with their work: the grader
 # has its own copies, so theirs are dropped (a submitted shared/ must never shadow ours).
-HANDOUT_FILES = {"shared", "conftest.py", "run_checks.py", "grade.py", "test_public.py", "pytest.ini",
-                 "assignment.json", "requirements.txt"}
-
-# `!pip install x`, `%matplotlib inline`, `files = !ls`, `get_ipython().run_line_magic(...)`
-_MAGIC_LINE = re.compile(r"^\s*([!%]|\w+\s*=\s*[!%]|get_ipython\(\))")
+from shared import handout  # noqa: E402  (the conversion and discovery rules run_checks.py uses too)
+from shared.handout import HANDOUT_FILES  # noqa: E402
 
 
 class LoadError(Exception):
@@ -38,28 +35,12 @@ def submission_name(path: Path) -> str:
 
 
 def notebook_to_source(path: Path) -> str:
+    """The module a notebook is graded as (``shared.handout.notebook_to_source``: the same
+    conversion as the handout's ``run_checks.py --notebook``)."""
     try:
-        raw = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise LoadError(f"{path.name} is not a text file, so it cannot be a notebook") from None
-    try:
-        json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"{path.name} is not a valid notebook: it is not JSON ({exc.msg} at line {exc.lineno})") from None
-    try:
-        nb = nbformat.reads(raw, as_version=4)
-    except Exception as exc:  # nbformat raises several types for malformed notebooks
-        raise LoadError(f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {exc})") from None
-    cells = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if source.lstrip().startswith("%%"):
-            continue                      # cell magics (%%time, %%bash, ...) are not Python
-        lines = [line for line in source.splitlines() if not _MAGIC_LINE.match(line)]
-        cells.append("\n".join(lines))
-    return "\n\n".join(cells) + "\n"
+        return handout.notebook_to_source(Path(path).read_bytes(), Path(path).name)
+    except handout.HandoutError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def check_syntax(source: str, filename: str) -> None:
@@ -113,19 +94,12 @@ def _extract_zip(path: Path, dest: Path) -> Path:
 
 
 def _find_module_in(folder: Path, module: str) -> Path:
-    """The file to grade inside a folder: <module>.py, else a single notebook, else a single .py."""
-    def visible(p: Path) -> bool:
-        return not any(part in IGNORED or part.startswith(".") for part in p.relative_to(folder).parts)
-
-    exact = sorted((p for p in folder.rglob(f"{module}.py") if visible(p)), key=lambda p: len(p.parts))
-    if exact:
-        return exact[0]
-    for pattern in (f"{module}.ipynb", "*.ipynb", "*.py"):
-        found = sorted(p for p in folder.rglob(pattern) if visible(p))
-        if len(found) == 1:
-            return found[0]
-    listing = ", ".join(sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and visible(p))[:10])
-    raise LoadError(f"no {module}.py found in the submission (it contains: {listing or 'nothing'})")
+    """The file to grade inside a folder, by the handout rule (``shared.handout.find_module``):
+    <module>.py, else a single notebook, else a single .py; a linked file is refused."""
+    try:
+        return handout.find_module(folder, module)
+    except handout.HandoutError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def materialize(submission: Path, module: str, dest: Path) -> Path:

@@ -4,34 +4,45 @@ Tests never import student code.  They call it through a ``student`` fixture who
 attributes are the student's functions (``student.conv2d(x, w)``), and reach the
 reference through ``reference``.  Two adapters implement the same interface:
 
-* :class:`InProcessStudent` (here) imports the module into the test process.  It is
-  what a student's local ``check`` uses and what plain ``pytest`` uses by default.
-* ``autograder.worker.WorkerStudent`` runs every call in an isolated worker process;
-  it is what ``grade.py grade`` uses.
+* :class:`InProcessStudent` (here) imports the module into the test process: what a
+  student's local ``check`` uses and what plain ``pytest`` on a suite uses.
+* ``autograder.isolation.student.WorkerStudent`` runs every call in an isolated worker
+  process: what ``grade.py grade`` uses.
 
 Interface used by suites (both adapters):
-  ``student.<name>(*args, **kw)``      call a function, or construct a class
-  ``student.has(name)``                is it defined?
-  ``student.forbid(fn, *apis)``        context manager: the dotted ``apis`` raise while inside
-  ``student.describe(module)``         [(qualified name, class name, {param: shape})] of an nn.Module
-  ``student.stage(name, args, kw)``    a :class:`Staged` call for timing (see shared.timing)
+  ``student.<name>(*args, **kw)``        call a function, or construct a class
+  ``student.has(name)``                  is it defined?
+  ``student.forbid(fn, *apis)``          context manager: fails the test when a forbidden API
+                                         was reached inside (op-level trace + static check)
+  ``student.global_seed(seed)``          context manager: global RNGs reseeded with ``seed``
+                                         (instead of 0) before each call inside
+  ``student.substitute({name: fn})``     context manager: the module's ``name`` is ``fn``
+                                         (a trusted callable) for the calls inside
+and, for the speed checks (``autograder/perf.py``), ``timer(target, args, kwargs)``.
+
+Both adapters share a :class:`Guard`: a function that timed out once fails at once
+afterwards, and a submission that used up its budget of seconds fails every later call.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import random
 import signal
 import sys
 import threading
-import traceback
+import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
 
+import numpy as np
 import torch
 
-from shared.feedback import (ForbiddenAPI, MissingFunction, NotImplementedYet, StudentCodeError,
-                             StudentRaised, StudentTimeout)
+from shared import protocol
+from shared.feedback import (BudgetSpent, ForbiddenAPI, MissingFunction, StudentCodeError, StudentRaised,
+                             StudentTimeout, Tampering, TimedOutEarlier)
+from shared.fingerprint import checksum
+from shared.optrace import OpTrace
 
 
 def load_module(path: Path, name: str | None = None):
@@ -55,80 +66,114 @@ def load_module(path: Path, name: str | None = None):
     return module
 
 
-def resolve(dotted: str):
-    """(owner, attribute) for a dotted path such as ``torch.nn.functional.conv2d``."""
-    parts = dotted.split(".")
-    for i in range(len(parts) - 1, 0, -1):
+def translate(name: str, exc: BaseException, filename: str | None, module: str = "your module") -> StudentCodeError:
+    """The student-facing exception for anything student code raised (in-process)."""
+    if isinstance(exc, StudentCodeError):
+        return exc
+    return protocol.to_feedback(name, protocol.describe_error(exc, filename), module)
+
+
+class Guard:
+    """Per-submission limits shared by both adapters."""
+
+    def __init__(self, budget: float | None = None):
+        self.budget = budget
+        self.spent = 0.0
+        self.timed_out: set[str] = set()
+
+    def check(self, name: str) -> None:
+        if name in self.timed_out:
+            raise TimedOutEarlier(name)
+        if self.budget and self.spent >= self.budget:
+            raise BudgetSpent(self.budget)
+
+    @contextlib.contextmanager
+    def running(self, name: str):
+        self.check(name)
+        started = time.monotonic()
         try:
-            owner = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:-1]:
-            owner = getattr(owner, attr)
-        return owner, parts[-1]
-    raise ValueError(f"cannot resolve {dotted}")
+            yield
+        except StudentTimeout:
+            self.timed_out.add(name)
+            raise
+        finally:
+            self.spent += time.monotonic() - started
 
 
-@contextlib.contextmanager
-def forbidden(apis: tuple[str, ...], fn_name: str, module=None, on_call: Callable | None = None):
-    """Make each dotted API raise :class:`ForbiddenAPI` for the duration.
+class Forbidding:
+    """State of one ``forbid`` block: the trace spec the calls inside carry, what was seen."""
 
-    Aliases the student bound at import time (``from torch.nn.functional import conv2d``)
-    are patched in the student module's globals too.
-    """
-    patches = []
-    for api in apis:
-        owner, attr = resolve(api)
-        original = getattr(owner, attr)
-        patches.append((owner, attr, original, api))
-        if module is not None:
-            patches += [(module, g, v, api) for g, v in list(vars(module).items()) if v is original]
-    try:
-        for owner, attr, _original, api in patches:
-            setattr(owner, attr, _blocker(fn_name, api, on_call))
-        yield
-    finally:
-        for owner, attr, original, _api in reversed(patches):
-            setattr(owner, attr, original)
+    def __init__(self, fn_name: str, apis, ops, static_findings):
+        self.fn_name, self.apis, self.ops = fn_name, tuple(apis), tuple(ops)
+        self.hits: set[str] = set()
+        self.static = list(static_findings)
+
+    def verdict(self) -> None:
+        for finding in self.static:
+            if "what" in finding:
+                raise Tampering(self.fn_name, str(finding["what"]), str(finding.get("where", "")))
+        for finding in self.static:
+            raise ForbiddenAPI(self.fn_name, str(finding.get("api")), str(finding.get("where", "")))
+        if self.hits:
+            raise ForbiddenAPI(self.fn_name, sorted(self.hits)[0])
 
 
-def _blocker(fn_name: str, api: str, on_call):
-    def blocked(*_a, **_k):
-        if on_call:
-            on_call(api)
-        raise ForbiddenAPI(fn_name, api)
-    blocked.__name__ = f"forbidden_{api.rsplit('.', 1)[-1]}"
-    return blocked
+class StudentAdapter:
+    """What both adapters share: the guard, forbid / global_seed / substitute state."""
 
+    def __init__(self, module_name: str, *, timeout: float | None, guard: Guard | None = None,
+                 tasks: dict | None = None, static: dict | None = None):
+        self.module_name = module_name
+        self.timeout = timeout
+        self.guard = guard or Guard()
+        self.tasks = tasks or {}            # function -> {"forbidden": [...], "forbidden_ops": [...]}
+        self.static = static or {}          # function -> [static findings], "*" -> findings for all
+        self._forbidding: Forbidding | None = None
+        self._seed = 0
+        self._patches: dict = {}
 
-def student_frame(tb, filename: str | None) -> str:
-    """'line N in <file>: <code>' for the deepest frame inside the student's file."""
-    if not filename:
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def forbid(self, fn_name: str, *apis: str):
+        """Inside the block the calls are traced; leaving it fails the test when a forbidden
+        API of ``fn_name`` was reached (or the static check found one), even if the
+        student's code caught the error."""
+        declared = self.tasks.get(fn_name, {})
+        apis = tuple(dict.fromkeys((*apis, *declared.get("forbidden", ()))))
+        findings = [*self.static.get(fn_name, ()), *self.static.get("*", ())]
+        state = Forbidding(fn_name, apis, declared.get("forbidden_ops", ()), findings)
+        previous, self._forbidding = self._forbidding, state
+        try:
+            yield state
+        finally:
+            self._forbidding = previous
+        state.verdict()
+
+    @contextlib.contextmanager
+    def global_seed(self, seed: int):
+        previous, self._seed = self._seed, int(seed)
+        try:
+            yield
+        finally:
+            self._seed = previous
+
+    @contextlib.contextmanager
+    def substitute(self, functions: dict):
+        previous, self._patches = self._patches, {**self._patches, **functions}
+        try:
+            yield
+        finally:
+            self._patches = previous
+
+    def captured_output(self) -> str:
         return ""
-    found = ""
-    for frame in traceback.extract_tb(tb):
-        if Path(frame.filename).name == Path(filename).name:
-            found = f"(line {frame.lineno} of your {Path(filename).name}: {(frame.line or '').strip()})"
-    return found
 
-
-def walk(obj, kind, out: list) -> list:
-    """Every instance of ``kind`` inside nested lists, tuples and dicts, in order.  The
-    grader and the worker both walk call arguments with it, so positions match."""
-    if isinstance(obj, kind):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            walk(o, kind, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            walk(o, kind, out)
-    return out
-
-
-def describe_module(module: torch.nn.Module) -> list[tuple[str, str, dict]]:
-    return [(name, type(m).__name__, {p: tuple(v.shape) for p, v in m.named_parameters(recurse=False)})
-            for name, m in module.named_modules()]
+    def close(self) -> None:
+        pass
 
 
 @contextlib.contextmanager
@@ -152,56 +197,48 @@ def _alarm(seconds: float | None, name: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def translate(name: str, exc: BaseException, filename: str | None) -> StudentCodeError:
-    if isinstance(exc, StudentCodeError):
-        return exc
-    if isinstance(exc, NotImplementedError):
-        return NotImplementedYet(name, str(exc))
-    return StudentRaised(name, type(exc).__name__, str(exc)[:500], student_frame(exc.__traceback__, filename))
+def reseed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
-class Staged:
-    """A call prepared for timing: ``run(timeout)`` executes it once, waits for the
-    result to be complete (CUDA synchronised) and returns its :func:`checksum`;
-    ``close()`` frees it."""
+class InProcessTimer:
+    """One side of a speed check, in-process: thread CPU time of each call."""
 
-    def __init__(self, run: Callable[[float | None], None], close: Callable[[], None] = lambda: None):
-        self.run = run
-        self.close = close
+    def __init__(self, adapter: "InProcessStudent", target, args, kwargs):
+        self.adapter, self.target, self.args, self.kwargs = adapter, target, args, kwargs
 
+    def run(self, args, kwargs, timeout: float | None):
+        fn = self.adapter._get(self.target) if isinstance(self.target, str) else self.target
+        name = self.target if isinstance(self.target, str) else type(self.target).__name__
+        with self.adapter.guard.running(name):
+            reseed(self.adapter._seed)
+            try:
+                started = time.thread_time()
+                with _alarm(timeout, name):
+                    result = fn(*args, **kwargs)
+                return time.thread_time() - started, checksum(result)
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                raise translate(name, exc, str(self.adapter.path), self.adapter.module_name) from None
 
-def checksum(result) -> dict | None:
-    """A small fingerprint of a result (its first tensor), read back to the CPU, which
-    also forces asynchronous CUDA work to finish before the clock stops.  Speed checks
-    compare fingerprints so that a fast but wrong answer earns nothing."""
-    if isinstance(result, (tuple, list)):
-        for r in result:
-            found = checksum(r)
-            if found is not None:
-                return found
-        return None
-    if hasattr(result, "__array__") and not isinstance(result, torch.Tensor):
-        try:
-            result = torch.as_tensor(result)
-        except Exception:
-            return None
-    if not isinstance(result, torch.Tensor) or not (result.dtype.is_floating_point or result.dtype.is_complex
-                                                    or result.dtype in (torch.int64, torch.int32, torch.bool)):
-        return None
-    t = result.detach().to(torch.float64).abs() if not result.dtype.is_complex else result.detach().abs().double()
-    signed = result.detach().to(torch.float64) if not result.dtype.is_complex else t
-    return {"shape": list(result.shape), "sum": float(signed.sum()), "abs": float(t.sum())}
+    def frozen(self):
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        pass
 
 
-class InProcessStudent:
+class InProcessStudent(StudentAdapter):
     """Calls the module's functions directly, translating failures into feedback."""
 
     kind = "in-process"
 
-    def __init__(self, path: Path, module_name: str, timeout: float | None = None):
+    def __init__(self, path: Path, module_name: str, timeout: float | None = None, **kwargs):
+        super().__init__(module_name, timeout=timeout, **kwargs)
         self.path = Path(path)
-        self.module_name = module_name
-        self.timeout = timeout
         self._module = None
         self._import_error: StudentCodeError | None = None
 
@@ -211,17 +248,14 @@ class InProcessStudent:
             try:
                 with _alarm(self.timeout, f"importing {self.module_name}.py"):
                     self._module = load_module(self.path)
-            except StudentCodeError as exc:
-                self._import_error = exc
             except BaseException as exc:   # SystemExit at import counts as a broken module
-                self._import_error = StudentRaised(f"importing {self.module_name}.py", type(exc).__name__,
-                                                   str(exc)[:500], student_frame(exc.__traceback__, str(self.path)))
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                self._import_error = translate(f"importing {self.module_name}.py", exc, str(self.path),
+                                               self.module_name)
         if self._import_error is not None:
             raise self._import_error
         return self._module
-
-    def captured_output(self) -> str:
-        return ""                          # in-process output goes straight to the terminal
 
     def import_problem(self) -> str | None:
         """Why the module could not be imported (None when it imported or was never tried)."""
@@ -241,45 +275,28 @@ class InProcessStudent:
 
     def call(self, name: str, *args, **kwargs):
         fn = self._get(name)
-        try:
-            with _alarm(self.timeout, name):
-                return fn(*args, **kwargs)
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            raise translate(name, exc, str(self.path)) from None
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
-
-    @contextlib.contextmanager
-    def forbid(self, fn_name: str, *apis: str):
-        """The APIs raise inside the block; a call the student's code caught and
-        swallowed still fails the check when the block ends."""
-        called: list[str] = []
-        with forbidden(tuple(apis), fn_name, module=self.module, on_call=called.append):
-            yield
-        if called:
-            raise ForbiddenAPI(fn_name, called[0])
-
-    def describe(self, module) -> list[tuple[str, str, dict]]:
-        return describe_module(module)
-
-    def stage(self, target, args: tuple = (), kwargs: dict | None = None) -> Staged:
-        """``target`` is a function name or an object returned by a student class."""
-        fn = self._get(target) if isinstance(target, str) else target
-        name = target if isinstance(target, str) else type(target).__name__
-        kwargs = kwargs or {}
-
-        def run(timeout):
+        saved = {n: getattr(self.module, n, None) for n in self._patches}
+        trace = (OpTrace(self._forbidding.apis, self._forbidding.ops) if self._forbidding is not None
+                 else contextlib.nullcontext())
+        with self.guard.running(name):
             try:
-                with _alarm(timeout, name), torch.no_grad():
-                    return checksum(fn(*args, **kwargs))
+                for n, value in self._patches.items():
+                    setattr(self.module, n, value)
+                reseed(self._seed)
+                with _alarm(self.timeout, name), trace:
+                    return fn(*args, **kwargs)
             except BaseException as exc:
-                raise translate(name, exc, str(self.path)) from None
-        return Staged(run)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                raise translate(name, exc, str(self.path), self.module_name) from None
+            finally:
+                for n, value in saved.items():
+                    setattr(self.module, n, value)
+                if self._forbidding is not None and isinstance(trace, OpTrace):
+                    self._forbidding.hits |= trace.hits
 
-    def close(self) -> None:
-        pass
+    def timer(self, target, args: tuple = (), kwargs: dict | None = None) -> InProcessTimer:
+        return InProcessTimer(self, target, args, kwargs or {})
+
+
+__all__ = ["load_module", "translate", "Guard", "StudentAdapter", "InProcessStudent", "StudentRaised"]

@@ -59,12 +59,34 @@ class StudentCrashed(StudentCodeError):
 
 
 class ForbiddenAPI(StudentCodeError):
-    def __init__(self, name: str, api: str):
-        super().__init__(f"{name} called {api}, which this exercise asks you to re-implement.",
+    def __init__(self, name: str, api: str, where: str = ""):
+        self.api = api
+        at = f" ({where})" if where else ""
+        super().__init__(f"{name} uses {api}{at}, which this exercise asks you to re-implement.",
                          f"compute it yourself from basic tensor operations instead of calling {api}")
+
+
+class Tampering(StudentCodeError):
+    def __init__(self, name: str, what: str, where: str = ""):
+        at = f" ({where})" if where else ""
+        super().__init__(f"the check that {name} does not call torch's own implementation cannot be trusted: "
+                         f"your code {what}{at}, which could tamper with the grader's checks.",
+                         "remove it: no assignment of this course needs it")
 
 
 class BadReturn(StudentCodeError):
     def __init__(self, name: str, detail: str):
         super().__init__(f"{name} returned a value the grader cannot read: {detail}.",
                          "return tensors, numpy arrays, numbers or tuples of them, as the handout says")
+
+
+class TimedOutEarlier(StudentCodeError):
+    def __init__(self, name: str):
+        super().__init__(f"not run: {name} timed out earlier in this grading, so its later calls are skipped.",
+                         "look for an infinite loop or Python loops over tensor elements")
+
+
+class BudgetSpent(StudentCodeError):
+    def __init__(self, budget: float):
+        super().__init__(f"not run: your code used up its grading time ({budget:g} s for the whole submission).",
+                         "make your functions finish quickly: look for infinite loops and slow Python loops")

@@ -1,19 +1,31 @@
 """The performance check: time the student against the reference on the same inputs.
 
 Both sides run through adapters of the same kind (two workers when grading, two
-in-process modules under plain pytest), so both pay the same call overhead.  Rounds
-are interleaved (reference, student, student, reference, ...) so that a noisy
-neighbour slows both, there is a warm-up, the verdict uses the median ratio, and the
-student is stopped once a single call exceeds its time budget.
+in-process modules under plain pytest), so both pay the same call overhead.  Against the
+ways a speed check can be gamed or can fail honest code on a busy machine:
+
+* every timed round gets fresh argument objects with new values (the floating-point
+  inputs are scaled a little differently each round), and every round's result must match
+  the reference's fingerprint on the same round: caching a result earns nothing;
+* a round's cost is the CPU time of the side's whole process tree where the grader can
+  measure it (a busy machine does not slow it down, helper processes are charged), and
+  every process of the student is frozen while the reference is timed;
+* rounds are interleaved, there is a warm-up, the verdict is the ratio of the fastest
+  student round to the fastest reference round, and a verdict close to the threshold is
+  measured again before it counts;
+* the student is stopped once a single call exceeds its time budget.
 """
 from __future__ import annotations
 
-import statistics
-import time
+import contextlib
 from dataclasses import dataclass
 
-from shared.adapter import Staged
+import numpy as np
+import torch
+from torch.utils._pytree import tree_map
+
 from shared.feedback import Feedback, StudentTimeout
+from shared.fingerprint import same_result
 
 
 @dataclass
@@ -25,78 +37,102 @@ class SpeedReport:
 
     @property
     def ratio(self) -> float:
-        return statistics.median(s / r for s, r in zip(self.student_s, self.reference_s))
+        return min(self.student_s) / max(min(self.reference_s), 1e-9)
 
     def summary(self) -> str:
-        return (f"{self.name}: median {statistics.median(self.student_s) * 1e3:.1f} ms vs reference "
-                f"{statistics.median(self.reference_s) * 1e3:.1f} ms, ratio {self.ratio:.2f}x "
-                f"(allowed {self.threshold:g}x, {len(self.student_s)} rounds)")
+        return (f"{self.name}: {min(self.student_s) * 1e3:.2f} ms vs the reference's "
+                f"{min(self.reference_s) * 1e3:.2f} ms (fastest of {len(self.student_s)} rounds), ratio "
+                f"{self.ratio:.2f}x (allowed {self.threshold:g}x)")
 
 
-def _timed(staged: Staged, timeout: float | None, fingerprints: list | None = None) -> float:
-    start = time.perf_counter()
-    fingerprint = staged.run(timeout)
-    elapsed = time.perf_counter() - start
-    if fingerprints is not None:
-        fingerprints.append(fingerprint)
-    return elapsed
+def variant(args, kwargs, k: int):
+    """Fresh copies of the arguments for round ``k``: floating-point tensors and arrays
+    are scaled by ``1 - k/64`` (round 0 keeps the values)."""
+    factor = 1.0 - k / 64.0
+
+    def fresh(leaf):
+        if isinstance(leaf, torch.Tensor):
+            t = leaf.detach().clone()
+            return t.mul_(factor) if k and t.dtype.is_floating_point else t
+        if isinstance(leaf, np.ndarray):
+            a = leaf.copy()
+            return a * factor if k and a.dtype.kind == "f" else a
+        return leaf
+    return tree_map(fresh, (args, kwargs))
 
 
-def same_result(student: dict | None, reference: dict | None, rtol: float = 1e-3) -> bool:
-    """Do two result fingerprints (see shared.adapter.checksum) agree?"""
-    if reference is None:
-        return True                       # nothing to compare (e.g. the function returns no tensor)
-    if student is None or student.get("shape") != reference.get("shape"):
-        return False
-    scale = max(reference["abs"], 1e-12)
-    return (abs(student["sum"] - reference["sum"]) <= rtol * scale
-            and abs(student["abs"] - reference["abs"]) <= rtol * scale)
+def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: float, rounds: int = 5,
+            warmup: int = 1, vary: bool = True, see: str | None = None, min_budget_s: float = 2.0,
+            budget_factor: float = 3.0, max_budget_s: float = 60.0, confirm: bool = True,
+            expect=None) -> SpeedReport:
+    """``student`` and ``reference`` are timers (``run(args, kwargs, timeout) -> (seconds,
+    fingerprint)`` and ``frozen()``) of adapters of the same kind.  ``expect(args, kwargs)``,
+    when given, is the fingerprint a correct student result must match (instead of the
+    reference's own), e.g. the reference run with the student's own graded callees."""
+    kwargs = kwargs or {}
+    budget = max_budget_s
+    ref_t = 0.0
 
+    def run_reference(a, kw):
+        with student.frozen():                   # nothing of the student's runs meanwhile
+            return reference.run(*variant(a, kw, 0), None)
 
-def measure(name: str, student: Staged, reference: Staged, *, threshold: float, rounds: int = 5,
-            warmup: int = 1, min_budget_s: float = 2.0, budget_factor: float = 3.0,
-            max_budget_s: float = 60.0) -> SpeedReport:
-    """Interleaved timing.  The budget for one student call is
-    ``max(min_budget_s, budget_factor * threshold * reference_time)``: a call that
-    slow has already failed, so it is stopped instead of waited for."""
-    ref_prints, stu_prints = [], []
-    for _ in range(warmup):
-        ref_t = _timed(reference, None, ref_prints)
-    budget = min(max_budget_s, max(min_budget_s, budget_factor * threshold * ref_t))
-    for _ in range(warmup):
+    def run_student(a, kw):
         try:
-            _timed(student, budget, stu_prints)
+            return student.run(*variant(a, kw, 0), budget)
         except StudentTimeout:
-            raise Feedback(
-                f"{name} was stopped after {budget:.1f} s in the speed check; the reference takes "
-                f"{ref_t * 1e3:.1f} ms on the same input (allowed {threshold:g}x).",
-                "vectorize: replace Python loops over elements, pixels, batch items or heads "
-                "with batched tensor operations") from None
-    if stu_prints and ref_prints and not same_result(stu_prints[-1], ref_prints[-1]):
-        raise Feedback(f"{name} returned a different result from the reference on the speed-check input, "
-                       "and speed only counts for a correct result.",
-                       "make the correctness tests for this function pass first")
+            raise Feedback(f"{name} was stopped after {budget:.1f} s in the speed check; the reference takes "
+                           f"{ref_t * 1e3:.1f} ms on the same input (allowed {threshold:g}x).",
+                           "vectorize: replace Python loops over elements, pixels, batch items or heads "
+                           "with batched tensor operations") from None
+
+    def check(stu_print, ref_print, first: bool, a=None, kw=None) -> None:
+        if expect is not None:
+            ref_print = expect(*variant(a, kw, 0))
+        if not same_result(stu_print, ref_print):
+            where = "" if see is None else f", see {see}"
+            raise Feedback(f"not timed: {name} returned a wrong result on the speed-check input"
+                           f"{' (its first call)' if first else ''}{where}; speed only counts for a correct result.",
+                           "make the correctness tests of this function pass first; a result must be computed "
+                           "from the arguments of each call")
+
+    for _ in range(warmup):
+        a, kw = variant(args, kwargs, 0)
+        ref_t, ref_print = run_reference(a, kw)
+        budget = min(max_budget_s, max(min_budget_s, budget_factor * threshold * ref_t))
+        check(run_student(a, kw)[1], ref_print, True, a, kw)
+
     ref_times, stu_times = [], []
-    for i in range(rounds):
-        order = ((reference, ref_times, None), (student, stu_times, budget))
-        for staged, sink, limit in (order if i % 2 == 0 else order[::-1]):
-            try:
-                sink.append(_timed(staged, limit))
-            except StudentTimeout:
-                raise Feedback(f"{name} was stopped after {budget:.1f} s in the speed check "
-                               f"(reference: {ref_t * 1e3:.1f} ms).",
-                               "vectorize the loops in your implementation") from None
-    return SpeedReport(name, ref_times, stu_times, threshold)
+
+    def timed_rounds(first_k: int, n: int) -> None:
+        for i in range(n):
+            a, kw = variant(args, kwargs, first_k + i if vary else 0)
+            if i % 2:
+                stu, ref = run_student(a, kw), run_reference(a, kw)
+            else:
+                ref, stu = run_reference(a, kw), run_student(a, kw)
+            check(stu[1], ref[1], False, a, kw)
+            ref_times.append(ref[0])
+            stu_times.append(stu[0])
+
+    timed_rounds(1, rounds)
+    report = SpeedReport(name, ref_times, stu_times, threshold)
+    if confirm and 0.7 * threshold <= report.ratio <= 1.5 * threshold:
+        timed_rounds(rounds + 1, rounds)         # a close call is measured again before it counts
+    return report
 
 
-def check_speed(name: str, student: Staged, reference: Staged, *, threshold: float,
-                hint: str | None = None, **kwargs) -> SpeedReport:
+def check_speed(name: str, student, reference, args=(), kwargs=None, *, threshold: float,
+                hint: str | None = None, **options) -> SpeedReport:
     try:
-        report = measure(name, student, reference, threshold=threshold, **kwargs)
+        report = measure(name, student, reference, args, kwargs, threshold=threshold, **options)
     finally:
-        student.close()
-        reference.close()
+        for timer in (student, reference):
+            with contextlib.suppress(Exception):
+                timer.close()
     if report.ratio > threshold:
         raise Feedback(f"{name} is too slow: {report.summary()}.",
                        hint or "vectorize: avoid Python loops over tensor elements")
     return report
+
+

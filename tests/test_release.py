@@ -170,16 +170,20 @@ def test_notebook_handout_cells_and_checks(unzipped):
     readme = (a.handout_dir / "README.md").read_text(encoding="utf-8")
     assert readme.splitlines()[0] in markdown and readme.strip().splitlines()[-1] in markdown
     checks = [c for c in code if "check" in c.metadata.get("tags", [])]
-    assert sorted(c.source.split("check(")[1].split(",")[0].strip("'\"") for c in checks) == sorted(a.functions)
+    public = a.functions + a.classes                 # one check cell per graded function or class
+    assert sorted(c.source.split("check(")[1].split(",")[0].strip("'\"") for c in checks) == sorted(public)
     # the code cells without check cells are the stub, function by function
     stub = _chunks(a.stub_path)
-    for name in a.functions:
+    for name in public:
         assert any(c.source == stub[name] for c in code), name
 
-    # in the kernel: the stub fails every check, the reference passes every check
-    assert _checks_in_kernel(unzipped, nb_path.name) == {fn: False for fn in a.functions}
+    # in the kernel: the stub fails every check, the reference passes every check (a function
+    # without public tests runs none: its check says so and returns None)
+    tested = {fn for fn in public if any(f"student.{fn}(" in t.read_text() for t in a.public_tests())}
+    assert len(tested) >= 5, tested
+    assert _checks_in_kernel(unzipped, nb_path.name) == {fn: False if fn in tested else None for fn in public}
     (unzipped / "solved.ipynb").write_text(json.dumps(_notebook_with_reference(nb_path)))
-    assert _checks_in_kernel(unzipped, "solved.ipynb") == {fn: True for fn in a.functions}
+    assert _checks_in_kernel(unzipped, "solved.ipynb") == {fn: True if fn in tested else None for fn in public}
     # the saved notebook, converted as the grader does
     assert _run([PY, "run_checks.py", "--notebook", "solved.ipynb"], unzipped).returncode == 0
 
@@ -275,6 +279,246 @@ def test_release_refuses_and_writes_nothing_on_a_leak(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["release", AID, "--out", str(tmp_path / "cli")])
     assert result.exit_code == 1 and "leak" in result.output and "solution.py" in result.output
     assert not (tmp_path / "cli").exists()
+
+
+# ---- release safety (issues 12.11, 12.12) --------------------------------------------
+def _cli(args):
+    from click.testing import CliRunner
+    from autograder.cli import main
+    return CliRunner().invoke(main, ["release", *args])
+
+
+def _one_line_error(result) -> str:
+    """The CLI's message for a refused release: exit 1, one line, no traceback."""
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+@pytest.fixture()
+def quick_release(monkeypatch):
+    """build_release without collecting the hidden suite for otter (a few seconds saved)."""
+    items = [{"name": "conv2d matches", "number": "1.4", "task": "1.4", "points": 1.0, "visibility": "hidden",
+              "cuda": False}]
+    original = release.otter_entries
+    monkeypatch.setattr(release, "otter_entries", lambda a: original(a, items))
+
+
+def test_existing_zips_are_replaced_only_with_force(tmp_path, quick_release):
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / f"{AID}-student.zip").write_bytes(b"last term's handout")
+    message = _one_line_error(_cli([AID, "--out", str(out)]))
+    assert f"{AID}-student.zip" in message and "--force" in message
+    assert f"{AID}-otter.zip" not in message                      # only the ones that exist are named
+    assert sorted(p.name for p in out.iterdir()) == [f"{AID}-student.zip"]
+    assert (out / f"{AID}-student.zip").read_bytes() == b"last term's handout"
+    result = _cli([AID, "--out", str(out), "--force"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{AID}-{k}.zip" for k in ("gradescope", "otter", "student"))
+    with zipfile.ZipFile(out / f"{AID}-student.zip") as zf:
+        assert f"{AID}/{AID}.py" in zf.namelist()
+    # a second run without --force names all three
+    message = _one_line_error(_cli([AID, "--out", str(out)]))
+    assert all(f"{AID}-{k}.zip" in message for k in ("student", "gradescope", "otter"))
+
+
+@pytest.mark.parametrize("inside", ["assignments", f"assignments/{AID}/dist", "solutions/x", "autograder/suites/out",
+                                    "shared/dist"])
+def test_out_inside_a_zipped_tree_is_refused(inside, tmp_path):
+    target = ROOT / inside
+    existed = target.exists()
+    message = _one_line_error(_cli([AID, "--out", str(target)]))
+    tree = inside.split("/")[0]
+    assert f"inside {tree}/" in message and "dist/" in message
+    assert target.exists() == existed                              # nothing created
+    # through a link from outside, too
+    link = tmp_path / "sneaky"
+    link.symlink_to(ROOT / "assignments" / AID, target_is_directory=True)
+    assert "inside assignments/" in _one_line_error(_cli([AID, "--out", str(link / "dist")]))
+    assert not (ROOT / "assignments" / AID / "dist").exists()
+
+
+def test_out_that_cannot_be_created_is_one_line(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    message = _one_line_error(_cli([AID, "--out", str(blocker / "dist")]))
+    assert "cannot create --out" in message and "a-file" in message
+    # a read-only place (as root, permissions do not stop mkdir: simulate the OS refusing it)
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(30, "Read-only file system", str(self))
+    monkeypatch.setattr(release, "student_entries", lambda a: [Entry(f"{a.id}/x.py", b"x = 1\n")])
+    monkeypatch.setattr(release, "gradescope_entries", lambda a: [])
+    monkeypatch.setattr(release, "otter_entries", lambda a: [])
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    message = _one_line_error(_cli([AID, "--out", str(tmp_path / "ro" / "dist")]))
+    assert "cannot create --out" in message and "Read-only file system" in message
+
+
+def test_student_zip_is_built_from_the_allowed_list(tmp_path, monkeypatch):
+    """A stray file in assignments/<id>/ (notes, last term's zips) never reaches the student zip."""
+    a = _a()
+    handout = tmp_path / "assignments" / AID
+    shutil.copytree(a.handout_dir, handout, ignore=shutil.ignore_patterns("__pycache__"))
+    (handout / "README.ko.md").write_text("# 과제 1\n\n한국어 안내\n", encoding="utf-8")
+    (handout / "notes_for_TAs.txt").write_text("the answer is in solutions/\n")
+    (handout / "conftest.py").write_text("raise SystemExit('an instructor conftest must not ship')\n")
+    (handout / "old").mkdir()
+    with zipfile.ZipFile(handout / "old" / f"{AID}-gradescope.zip", "w") as zf:
+        zf.write(a.solution_path, f"solutions/{AID}/{AID}.py")
+    monkeypatch.setattr(registry.Assignment, "handout_dir", property(lambda self: handout))
+    entries = student_entries(a)
+    names = {e.arcname.removeprefix(f"{AID}/") for e in entries}
+    expected = {f"{AID}.py", "README.md", "README.ko.md", *(p.name for p in a.public_tests()),
+                "conftest.py", "pytest.ini", "run_checks.py", "grade.py", "assignment.json", "requirements.txt",
+                f"{AID}.ipynb"}
+    assert {n for n in names if not n.startswith("shared/")} == expected
+    assert "shared/handout.py" in names                            # run_checks.py imports it
+    conftest = next(e for e in entries if e.arcname == f"{AID}/conftest.py")
+    assert b"SystemExit" not in conftest.data                       # the generated one, not the stray one
+    assert release.left_out(a) == ["conftest.py", "notes_for_TAs.txt", f"old/{AID}-gradescope.zip"]
+    # the Korean README is in the notebook after the English one
+    nb = json.loads(next(e for e in entries if e.arcname.endswith(".ipynb")).data)
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    english_first_line = (a.handout_dir / "README.md").read_text(encoding="utf-8").splitlines()[0]
+    assert text.index("한국어 안내") > text.index(english_first_line)
+
+
+def test_scanner_opens_nested_archives():
+    import gzip
+    import io
+    import tarfile
+    a = _a()
+    entries = student_entries(a)
+    solution = a.solution_path.read_bytes()
+    mutant = next(p for s in registry.all_assignments() for p in s.mutants())
+
+    def tar_gz(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    def zipped(files: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, data in files.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+    planted = [
+        # a zip holding a tar.gz holding the reference (renamed, so only its bytes tell)
+        Entry(f"{AID}/data/extras.zip", zipped({"inner/bundle.tar.gz": tar_gz({"helpers.py": solution})})),
+        # a single gzip of a mutant with one line changed (function bodies tell), under a misleading name
+        Entry(f"{AID}/weights.bin", gzip.compress(mutant.read_bytes() + b"\n# edited\n", mtime=0)),
+        Entry(f"{AID}/broken.zip", b"PK\x03\x04" + b"\x00" * 40),
+    ]
+    findings = scan_for_leaks(entries + planted, a)
+    assert any(f.startswith(f"{AID}/data/extras.zip!/inner/bundle.tar.gz!/helpers.py has the same content as "
+                            f"solutions/{AID}/{AID}.py") for f in findings), findings
+    assert any(f.startswith(f"{AID}/weights.bin!/weights.bin: the body of") for f in findings), findings
+    assert any(f.startswith(f"{AID}/broken.zip looks like an archive but cannot be opened") for f in findings)
+    # archives of handout material are fine
+    clean = [Entry(f"{AID}/stub.tar.gz", tar_gz({f"{AID}.py": a.stub_path.read_bytes()})),
+             Entry(f"{AID}/stub.zip", zipped({f"{AID}.py": a.stub_path.read_bytes()}))]
+    assert scan_for_leaks(entries + clean, a) == []
+
+
+# ---- symbolic links in the platforms' run scripts (issue 11.5) -----------------------
+def _outside_secret(tmp: Path) -> Path:
+    secret = tmp / "elsewhere" / "secret.py"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("def conv2d(*a, **k):\n    return 'TOP-SECRET-42'\n")
+    return secret
+
+
+def test_gradescope_run_refuses_links_in_the_upload(built, tmp_path):
+    source = _unzip(built / f"{AID}-gradescope.zip", tmp_path / "autograder" / "source")
+    secret = _outside_secret(tmp_path)
+    for case in ("file", "folder"):
+        root = tmp_path / f"ag-{case}"
+        (root / "submission").mkdir(parents=True)
+        if case == "file":
+            (root / "submission" / f"{AID}.py").symlink_to(secret)
+        else:
+            shutil.copy(_a().stub_path, root / "submission" / f"{AID}.py")
+            (root / "submission" / "helpers").symlink_to(secret.parent, target_is_directory=True)
+        proc = _run([PY, str(source / "dl_run.py"), "--root", str(root)], source, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        res = json.loads((root / "results" / "results.json").read_text())
+        assert res["score"] == 0 and "is a symbolic link" in res["output"], res["output"]
+        assert "TOP-SECRET-42" not in json.dumps(res)
+    # regular files are graded from a private copy, found by the handout rule
+    upload = tmp_path / "upload"
+    (upload / "work").mkdir(parents=True)
+    shutil.copy(_a().stub_path, upload / "work" / f"{AID}.py")
+    (upload / "work" / "helpers.py").write_text("K = 1\n")
+    (upload / "work" / "conftest.py").write_text("")
+    script = ("import runpy, sys; from pathlib import Path\n"
+              "ns = runpy.run_path('dl_run.py')\n"
+              f"p = ns['find_submission'](Path(sys.argv[1]), {AID!r})\n"
+              "print(p); print(sorted(q.relative_to(p).as_posix() for q in p.rglob('*') if q.is_file()))")
+    proc = _run([PY, "-c", script, str(upload)], source, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    chosen, listing = proc.stdout.strip().splitlines()
+    assert Path(chosen) != upload and not Path(chosen).exists()      # a private copy, removed at exit
+    assert eval(listing) == [f"work/{AID}.py", "work/conftest.py", "work/helpers.py"]
+
+
+FAKE_DL_RUN = r"""
+import argparse, json
+from pathlib import Path
+p = argparse.ArgumentParser(); p.add_argument("--submission"); p.add_argument("--results"); p.add_argument("--root")
+args = p.parse_args()
+sub = Path(args.submission)
+Path(__file__).with_name("seen.json").write_text(json.dumps(sorted(
+    q.relative_to(sub).as_posix() for q in sub.rglob("*") if q.is_file())))
+Path(args.results).write_text(json.dumps({"tests": [
+    {"number": "1.1", "name": "x", "status": "passed", "score": 1.0, "max_score": 1.0}]}))
+"""
+
+
+def test_otter_bridge_refuses_links_and_grades_a_private_copy(tmp_path):
+    """The bridge (a template) with a stand-in for dl_run.py that records what it was given."""
+    source = tmp_path / "source"
+    (source / "shared").mkdir(parents=True)
+    shutil.copy(ROOT / "shared" / "handout.py", source / "shared" / "handout.py")
+    (source / "release.json").write_text(json.dumps({"assignment": AID, "module": AID}))
+    (source / "dl_run.py").write_text(FAKE_DL_RUN)
+    secret = _outside_secret(tmp_path)
+
+    def run_bridge(files: dict[str, str | Path]) -> tuple[subprocess.CompletedProcess, Path]:
+        ag = tmp_path / f"ag{len(list(tmp_path.glob('ag*')))}"
+        sub = ag / "submission"
+        bridge = sub / release.BRIDGE_PATH
+        bridge.parent.mkdir(parents=True)
+        shutil.copy(release.TEMPLATES / "otter_bridge.py", bridge)
+        (sub / "tests" / "task_1_1.py").write_text("OK_FORMAT = True\n")          # otter's files
+        (sub / "__init__.py").write_text("")
+        (ag / "results").mkdir()
+        for name, content in files.items():
+            if isinstance(content, Path):
+                (sub / name).symlink_to(content)
+            else:
+                (sub / name).write_text(content)
+        (source / "seen.json").unlink(missing_ok=True)
+        proc = _run([PY, "-c", f"import runpy; print('PASSED', runpy.run_path({str(bridge)!r})['passed']('1.1', 'x'))"],
+                    ag, env={"DL_AUTOGRADER_SOURCE": str(source)}, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc, source / "seen.json"
+
+    proc, seen = run_bridge({f"{AID}.py": secret})
+    assert "PASSED False" in proc.stdout and "is a symbolic link" in proc.stdout and not seen.exists()
+    proc, seen = run_bridge({f"{AID}.py": "x = 1\n", "data.txt": secret})
+    assert "PASSED False" in proc.stdout and "data.txt is a symbolic link" in proc.stdout and not seen.exists()
+    assert "TOP-SECRET-42" not in proc.stdout
+    proc, seen = run_bridge({f"{AID}.py": "x = 1\n", "helper.py": "y = 2\n"})
+    assert "PASSED True" in proc.stdout, proc.stdout
+    assert json.loads(seen.read_text()) == [f"{AID}.py", "helper.py"]      # otter's tests/ and __init__.py left out
 
 
 # ---- reproducibility -----------------------------------------------------------------

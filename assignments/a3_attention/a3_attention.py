@@ -10,8 +10,12 @@ Rules (checked by the hidden tests):
   outputs keep the input dtype and device;
 * do not call the torch op a function re-implements:
   ``torch.nn.functional.scaled_dot_product_attention``, ``torch.nn.MultiheadAttention``,
-  ``torch.nn.functional.multi_head_attention_forward``;
-* vectorize: no Python loops over batch items, heads or sequence positions;
+  ``torch.nn.functional.multi_head_attention_forward``, ``torch.nn.functional.layer_norm``,
+  ``torch.nn.LayerNorm``, ``torch.nn.TransformerEncoderLayer``,
+  ``torch.nn.functional.cross_entropy``, ``torch.nn.functional.nll_loss``,
+  ``torch.nn.functional.log_softmax`` (each function's docstring lists its own);
+* vectorize: no Python loops over batch items, heads or sequence positions
+  (``generate``'s loop over the new tokens is the one exception);
 * randomness comes only from the ``generator`` argument.
 """
 from __future__ import annotations
@@ -21,7 +25,8 @@ import math
 import torch
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "multi_head_attention",
-           "sinusoidal_positional_encoding", "mask_tokens", "sample_next_token"]
+           "sinusoidal_positional_encoding", "layer_norm", "transformer_encoder_layer",
+           "mask_tokens", "sample_next_token", "lm_loss", "generate"]
 
 
 # ============================================================================ Part 1
@@ -189,15 +194,114 @@ def sinusoidal_positional_encoding(length, d_model):
     raise NotImplementedError("Task 2.2: sinusoidal_positional_encoding")
 
 
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization (레이어 정규화), as ``torch.nn.functional.layer_norm``.
+
+    Shapes (``S`` = ``normalized_shape``, the trailing dims that are normalised)::
+
+        x:       Float[Tensor, "... *S"]      e.g. (B, L, E) with S = (E,)
+        weight:  Float[Tensor, "*S"] or None  (gamma, elementwise scale)
+        bias:    Float[Tensor, "*S"] or None  (beta, elementwise shift)
+        return:  Float[Tensor, "... *S"]      same shape, dtype and device as x
+
+    Formula, over the ``len(S)`` trailing dims of every leading index::
+
+        mean = mean(x)
+        var  = mean((x - mean)^2)                  (biased: divide by N, not N - 1)
+        y    = (x - mean) / sqrt(var + eps) * weight + bias
+
+    Unlike batch norm, the statistics are per sample (per token), so nothing depends
+    on the other items of the batch and there are no running statistics.  Compute the
+    variance from the centered values (``x - mean``): ``mean(x^2) - mean^2`` cancels
+    catastrophically in float32 when ``|mean| >> std``.  Gradients flow through
+    autograd.
+
+    Example::
+
+        >>> layer_norm(torch.tensor([[1.0, 2.0, 3.0]]), 3)      # mean 2, var 2/3
+        tensor([[-1.2247,  0.0000,  1.2247]])
+
+    Args:
+        x: input, float32 or float64.
+        normalized_shape: an int or a tuple of ints, equal to the last dims of ``x``.
+        weight: optional elementwise scale of shape ``normalized_shape``.
+        bias: optional elementwise shift of shape ``normalized_shape``.
+        eps: added to the variance before the square root.
+
+    Returns:
+        the normalised tensor, same shape, dtype and device as ``x``.
+
+    Not allowed: ``F.layer_norm``, ``nn.LayerNorm``, ``torch.layer_norm``.
+    """
+    raise NotImplementedError("Task 2.3: layer_norm")
+
+
+def transformer_encoder_layer(x, params, num_heads, mask=None, norm_first=False, eps=1e-5):
+    """One Transformer encoder layer (트랜스포머 인코더 블록), as ``nn.TransformerEncoderLayer``.
+
+    Shapes (batch first, ``E`` = embed dim, ``F`` = feed-forward width)::
+
+        x:      Float[Tensor, "B L E"]
+        mask:   Bool or 0/1[Tensor, "L L"] or [Tensor, "B L L"] or None   (True = may attend)
+        return: Float[Tensor, "B L E"]
+
+    ``params`` is a dict with the state-dict keys of
+    ``nn.TransformerEncoderLayer(E, num_heads, F, batch_first=True)``::
+
+        self_attn.in_proj_weight (3E, E)   self_attn.in_proj_bias (3E,)
+        self_attn.out_proj.weight (E, E)   self_attn.out_proj.bias (E,)
+        linear1.weight (F, E)  linear1.bias (F,)   linear2.weight (E, F)  linear2.bias (E,)
+        norm1.weight (E,)  norm1.bias (E,)         norm2.weight (E,)  norm2.bias (E,)
+
+    With ``SA(h)`` = self-attention (``multi_head_attention(h, h, h, ...)[0]``, Task 2.1)
+    and ``FF(h) = linear2(relu(linear1(h)))`` (position-wise feed-forward), and the two
+    layer norms ``LN1``, ``LN2`` (Task 2.3, with ``eps``)::
+
+        post-norm (norm_first=False):   x = LN1(x + SA(x));   x = LN2(x + FF(x))
+        pre-norm  (norm_first=True):    x = x + SA(LN1(x));   x = x + FF(LN2(x))
+
+    No dropout (eval mode).  ``mask`` is this assignment's keep-mask (True = may attend),
+    passed on to the attention; a fully masked row gets zero attention (then the
+    out_proj bias), never NaN.  The result equals torch's layer in eval mode with the
+    same weights and ``src_mask=~mask``.
+
+    Example::
+
+        >>> layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).eval()
+        >>> params = dict(layer.state_dict())
+        >>> x = torch.randn(3, 5, 8)
+        >>> torch.allclose(transformer_encoder_layer(x, params, 2), layer(x), atol=1e-5)
+        True
+
+    Args:
+        x: input sequences, batch first.
+        params: the layer's weights (a dict of tensors, keys as above).
+        num_heads: number of attention heads (divides ``E``).
+        mask: optional keep-mask, ``(L, L)`` or ``(B, L, L)``.
+        norm_first: pre-norm when True, post-norm (the original Transformer) when False.
+        eps: the layer norms' eps.
+
+    Returns:
+        a tensor ``(B, L, E)`` with ``x``'s dtype and device.
+
+    Vectorize over the batch, positions and heads; you may call your own
+    ``multi_head_attention``, ``scaled_dot_product_attention`` and ``layer_norm``.
+    Not allowed: ``nn.TransformerEncoderLayer``, ``nn.MultiheadAttention``,
+    ``F.multi_head_attention_forward``, ``F.scaled_dot_product_attention``.
+    """
+    raise NotImplementedError("Task 2.4: transformer_encoder_layer")
+
+
 # ============================================================================ Part 3
 def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, special_token_ids=()):
     """BERT's masked-language-model (MLM) corruption (마스킹).
 
     Shapes::
 
-        tokens: Long[Tensor, "..."]   (any shape, e.g. (B, L))
-        inputs: Long[Tensor, "..."]   same shape, dtype and device as tokens
-        labels: Long[Tensor, "..."]   same shape
+        tokens: Int[Tensor, "..."]    (any shape, e.g. (B, L); int64 or int32)
+        inputs: Int[Tensor, "..."]    same shape, dtype and device as tokens
+        labels: Long[Tensor, "..."]   same shape and device, always int64 (the class-index
+                                      dtype F.cross_entropy expects), also for int32 tokens
 
     Recipe:
 
@@ -229,7 +333,7 @@ def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, sp
         special_token_ids: ids that are never chosen.
 
     Returns:
-        ``(inputs, labels)``.
+        ``(inputs, labels)``: ``inputs`` with ``tokens``' dtype, ``labels`` int64.
     """
     raise NotImplementedError("Task 3.1: mask_tokens")
 
@@ -273,3 +377,100 @@ def sample_next_token(logits, generator, temperature=1.0, top_k=None, top_p=None
         a LongTensor ``(B,)`` of token ids.
     """
     raise NotImplementedError("Task 3.2: sample_next_token")
+
+
+def lm_loss(logits, tokens, ignore_index=-100):
+    """Next-token cross-entropy of a language model (GPT's pre-training loss, 다음 토큰 예측).
+
+    Shapes::
+
+        logits: Float[Tensor, "B L V"]      the model's scores at every position
+        tokens: Long[Tensor, "B L"]         the sequences the logits were computed from
+        return: Float[Tensor, ""]           0-dim, logits' dtype
+
+    The logits at position ``i`` predict the token at position ``i + 1`` (shift by one)::
+
+        z = logits[:, :-1]                  (B, L-1, V): positions 0 .. L-2
+        y = tokens[:, 1:]                   (B, L-1):    their targets, positions 1 .. L-1
+        nll[b, i] = -log softmax(z[b, i])[y[b, i]] = logsumexp(z[b, i]) - z[b, i, y[b, i]]
+        loss = mean of nll over the (b, i) whose target y[b, i] != ignore_index
+
+    This equals ``F.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1),
+    ignore_index=ignore_index)``.  Ignored targets (e.g. padding) count neither in the sum
+    nor in the number of terms.  It must stay finite for logits up to +-1e4: use
+    ``torch.logsumexp`` (or subtract the row max), never ``log(softmax(...))`` or
+    ``exp`` of raw logits.  Gradients flow through autograd.
+
+    Example::
+
+        >>> logits = torch.zeros(1, 3, 4)                   # uniform predictions
+        >>> lm_loss(logits, torch.tensor([[0, 1, 2]]))      # log(4)
+        tensor(1.3863)
+
+    Args:
+        logits: scores ``(B, L, V)``, float32 or float64.
+        tokens: integer token ids ``(B, L)`` in ``[0, V)`` or equal to ``ignore_index``.
+        ignore_index: target id that is left out of the mean (the tests always keep at
+            least one target).
+
+    Returns:
+        the mean loss, a 0-dim tensor with ``logits``' dtype.
+
+    Vectorize: no Python loop over batch items or positions.
+    Not allowed: ``F.cross_entropy``, ``F.nll_loss``, ``nn.CrossEntropyLoss``,
+    ``F.log_softmax``, ``torch.log_softmax``.
+    """
+    raise NotImplementedError("Task 3.3: lm_loss")
+
+
+def generate(model, prompt, max_new_tokens, generator, temperature=1.0, top_k=None, top_p=None,
+             eos_token_id=None):
+    """Autoregressive text generation (자기회귀 생성) with your ``sample_next_token``.
+
+    Shapes::
+
+        prompt: Long[Tensor, "B L"]
+        model:  callable, model(tokens: Long[Tensor, "B L2"]) -> Float[Tensor, "B L2 V"]
+        return: Long[Tensor, "B L+n"]       the prompt followed by n new tokens
+
+    Loop, for step = 1, 2, ..., max_new_tokens::
+
+        logits = model(tokens)[:, -1, :]            the whole sequence so far; keep the
+                                                    LAST position's logits (B, V)
+        next   = sample_next_token(logits, generator, temperature, top_k, top_p)
+        tokens = cat([tokens, next[:, None]], dim=1)
+
+    Exactly one ``model`` call and one ``sample_next_token`` call per step, each on the
+    whole batch (also the rows that have finished), so that the generator's stream of
+    random numbers does not depend on which rows are done.
+
+    ``eos_token_id`` (end of sequence, 종료 토큰): once a row has *produced* it (the
+    prompt does not count), that row's next tokens are ``eos_token_id`` whatever was
+    sampled.  Generation stops after ``max_new_tokens`` steps, or as soon as every row
+    has produced ``eos_token_id`` (then fewer than ``max_new_tokens`` tokens are
+    added).  ``eos_token_id=None`` never stops early.
+
+    Example::
+
+        >>> V = 5
+        >>> model = lambda t: torch.nn.functional.one_hot((t + 1) % V, V).float() * 10
+        >>> g = torch.Generator().manual_seed(0)
+        >>> generate(model, torch.tensor([[0], [3]]), 4, g, temperature=0)   # greedy: next = last + 1
+        tensor([[0, 1, 2, 3, 4],
+                [3, 4, 0, 1, 2]])
+        >>> generate(model, torch.tensor([[0], [3]]), 4, g, temperature=0, eos_token_id=1)
+        tensor([[0, 1, 1, 1],
+                [3, 4, 0, 1]])
+
+    Args:
+        model: the language model, called as ``model(tokens)``.
+        prompt: token ids to start from (at least one per row).
+        max_new_tokens: the most tokens to add (0 returns the prompt).
+        generator: passed to ``sample_next_token``, the only source of randomness.
+        temperature, top_k, top_p: passed to ``sample_next_token``.
+        eos_token_id: the end-of-sequence id, or None.
+
+    Returns:
+        a LongTensor ``(B, L + n)`` with ``n <= max_new_tokens``.
+    """
+    raise NotImplementedError("Task 3.4: generate")

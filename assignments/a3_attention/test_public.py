@@ -151,6 +151,45 @@ def test_sinusoidal_positional_encoding_shape(student):
     assert_true(bool((pe.abs() <= 1).all()), "positional encoding values must lie in [-1, 1].")
 
 
+# ---- 2.3 layer_norm ---------------------------------------------------------------------------
+
+@pytest.mark.task("2.3")
+@pytest.mark.points(0)
+def test_layer_norm_matches_torch(student):
+    """2.3 layer_norm equals F.layer_norm (one and two normalised dims)"""
+    x = randn((2, 3, 4, 5), 20)
+    w, b = randn((5,), 21), randn((5,), 22)
+    assert_close(student.layer_norm(x, 5, w, b), F.layer_norm(x, (5,), w, b), name="layer_norm over the last dim",
+                 hint="mean and biased variance over the last dim, then (x - mean) / sqrt(var + eps) * weight + bias")
+    assert_close(student.layer_norm(x, (4, 5)), F.layer_norm(x, (4, 5)), name="layer_norm over the last two dims",
+                 hint="normalized_shape (4, 5): the statistics run over both trailing dims together")
+
+
+# ---- 2.4 transformer_encoder_layer ------------------------------------------------------------
+
+def _encoder_layer(norm_first, seed):
+    torch.manual_seed(seed)
+    return torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+                                            norm_first=norm_first).double().eval()
+
+
+@pytest.mark.task("2.4")
+@pytest.mark.points(0)
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_transformer_encoder_layer_matches_torch(student, norm_first):
+    """2.4 transformer_encoder_layer equals nn.TransformerEncoderLayer in eval mode (causal keep-mask)"""
+    layer = _encoder_layer(norm_first, 23)
+    x = randn((3, 5, 8), 24)
+    keep = torch.ones(5, 5, dtype=torch.bool).tril()
+    with torch.no_grad():
+        expected = layer(x, src_mask=~keep)
+    params = {k: v.detach().clone() for k, v in layer.state_dict().items()}
+    got = student.transformer_encoder_layer(x, params, 2, mask=keep, norm_first=norm_first)
+    assert_close(got, expected, name="encoder layer output",
+                 hint="post-norm: x = LN1(x + SA(x)), x = LN2(x + FF(x)); pre-norm: x = x + SA(LN1(x)), "
+                      "x = x + FF(LN2(x)); FF = linear2(relu(linear1(.))); the mask here is True = may attend")
+
+
 # ---- 3.1 mask_tokens --------------------------------------------------------------------------
 
 @pytest.mark.task("3.1")
@@ -210,3 +249,40 @@ def test_sample_next_token_top_p(student):
     share = counts[0].item() / 2000
     assert_true(abs(share - 5 / 8) < 0.05, f"token 0 should be drawn 5/8 of the time; yours: {share:.1%}.",
                 "renormalise the kept probabilities: [0.5, 0.3] / 0.8")
+
+
+# ---- 3.3 lm_loss ------------------------------------------------------------------------------
+
+@pytest.mark.task("3.3")
+@pytest.mark.points(0)
+def test_lm_loss_matches_cross_entropy(student):
+    """3.3 lm_loss equals F.cross_entropy on the shifted positions (with an ignored target)"""
+    logits = randn((2, 6, 7), 25, scale=2.0)
+    tokens = randint((2, 6), 26, 0, 7)
+    tokens[1, 4] = -100
+    expected = F.cross_entropy(logits[:, :-1].reshape(-1, 7), tokens[:, 1:].reshape(-1), ignore_index=-100)
+    assert_close(student.lm_loss(logits, tokens), expected, name="lm_loss",
+                 hint="logits[:, :-1] predict tokens[:, 1:]; average logsumexp(z) - z[y] over the targets "
+                      "that are not ignore_index")
+    assert_close(student.lm_loss(torch.zeros(1, 3, 4), torch.tensor([[0, 1, 2]])), torch.tensor(math.log(4)),
+                 name="lm_loss of uniform logits", hint="uniform logits over V tokens give log(V)")
+
+
+# ---- 3.4 generate -----------------------------------------------------------------------------
+
+def _successor_model(vocab):
+    """A toy language model: the next token is (last token + 1) mod vocab, very confidently."""
+    return lambda t: F.one_hot((t + 1) % vocab, vocab).to(torch.float32) * 10
+
+
+@pytest.mark.task("3.4")
+@pytest.mark.points(0)
+def test_generate_greedy_example(student):
+    """3.4 generate on the handout's example: greedy decoding, then early stop at eos"""
+    model, prompt = _successor_model(5), torch.tensor([[0], [3]])
+    got = student.generate(model, prompt, 4, generator(27), temperature=0)
+    assert_close(got, torch.tensor([[0, 1, 2, 3, 4], [3, 4, 0, 1, 2]]), name="generated tokens",
+                 hint="each step: logits = model(tokens)[:, -1]; next = sample_next_token(logits, ...); append")
+    got = student.generate(model, prompt, 4, generator(27), temperature=0, eos_token_id=1)
+    assert_close(got, torch.tensor([[0, 1, 1, 1], [3, 4, 0, 1]]), name="generated tokens with eos_token_id=1",
+                 hint="a row that produced eos keeps producing it; stop as soon as every row has produced it")

@@ -6,7 +6,9 @@ submission once with our engine (``dl_run.py`` of the otter archive, in a fresh 
 so student code runs in the engine's isolated workers) and caches results.json; each
 case then reads whether its hidden test passed.  Failed cases print the test's feedback.
 """
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent          # <ag>/submission/tests/dl_bridge
 SUBMISSION_DIR = HERE.parents[1]                # <ag>/submission (otter copies tests/ there)
+OTTER_FILES = ("tests", "__init__.py")          # what otter itself puts into the submission folder
 
 
 def source_dir() -> Path:
@@ -26,40 +29,57 @@ def source_dir() -> Path:
     raise RuntimeError("dl-autograder source not found next to the submission (is this an otter run?)")
 
 
-def submission_path() -> Path:
-    """The file otter grades: the only notebook, else the only .py (otter's own rule)."""
-    notebooks = sorted(SUBMISSION_DIR.glob("*.ipynb"))
-    if notebooks:
-        return notebooks[0]
-    scripts = sorted(p for p in SUBMISSION_DIR.glob("*.py") if p.name != "__init__.py")
-    return scripts[0] if scripts else SUBMISSION_DIR
+@functools.lru_cache(maxsize=None)
+def _handout(source: Path):
+    """``shared/handout.py`` of the otter archive, loaded once under a private name (the rules
+    for which file is graded and for copying an upload without following links)."""
+    spec = importlib.util.spec_from_file_location("_dl_autograder_handout", source / "shared" / "handout.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def results() -> dict:
-    sub = submission_path()
-    digest = hashlib.sha256(sub.read_bytes() if sub.is_file() else str(sub).encode()).hexdigest()[:16]
-    folder = SUBMISSION_DIR.parent / "results"
-    if not folder.is_dir():
-        folder = Path(tempfile.gettempdir())
-    cache = folder / f"dl_autograder_{digest}.json"
-    if not cache.is_file():
-        source = source_dir()
-        env = dict(os.environ, DL_AUTOGRADER_GRADING="1",
-                   PYTHONPATH=os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p))
-        # the submission is copied alone, so nothing otter put next to it is graded
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / sub.name
-            if sub.is_file():
-                target.write_bytes(sub.read_bytes())
-            else:
-                target = sub
-            subprocess.run([sys.executable, str(source / "dl_run.py"), "--submission", str(target),
+def submission_path(source: Path | None = None) -> Path:
+    """The file that is graded, by the handout rule (``shared/handout.py: find_module``):
+    ``<module>.py``, else the only notebook, else the only .py; otter's own files left out.
+    A chosen file that is a symbolic link is refused (``HandoutError``)."""
+    source = source or source_dir()
+    module = json.loads((source / "release.json").read_text(encoding="utf-8"))["module"]
+    return _handout(source).find_module(SUBMISSION_DIR, module, skip=OTTER_FILES)
+
+
+def _grade(source: Path) -> dict:
+    """Grade the submission once (cached by content) with dl_run.py in a fresh process, on a
+    private copy of its regular files: a symbolic link anywhere refuses the submission, so
+    nothing outside it is read."""
+    handout = _handout(source)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            submission_path(source)
+            copy = handout.copy_regular_files(SUBMISSION_DIR, Path(tmp) / "submission", skip=OTTER_FILES)
+        except (handout.HandoutError, OSError) as exc:
+            return {"tests": [], "output": f"Your submission could not be graded: {exc}"}
+        digest = hashlib.sha256()
+        for path in sorted(p for p in copy.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(copy).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        folder = SUBMISSION_DIR.parent / "results"
+        if not folder.is_dir():
+            folder = Path(tempfile.gettempdir())
+        cache = folder / f"dl_autograder_{digest.hexdigest()[:16]}.json"
+        if not cache.is_file():
+            env = dict(os.environ, DL_AUTOGRADER_GRADING="1",
+                       PYTHONPATH=os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p))
+            subprocess.run([sys.executable, str(source / "dl_run.py"), "--submission", str(copy),
                             "--results", str(cache), "--root", str(SUBMISSION_DIR.parent)],
                            cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         return json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"tests": [], "output": "the dl-autograder engine did not produce results"}
+
+
+def results() -> dict:
+    return _grade(source_dir())
 
 
 def passed(number: str, name: str) -> bool:

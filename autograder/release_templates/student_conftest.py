@@ -20,16 +20,9 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))          # so that `shared` is the copy next to this file
 
 from shared.adapter import InProcessStudent  # noqa: E402
+from shared.handout import MARKERS  # noqa: E402  (the grader registers the same markers)
 
 INFO = json.loads((HERE / "assignment.json").read_text(encoding="utf-8"))
-MARKERS = {
-    "task": "task(number): the handout task a test checks",
-    "points": "points(value): points of the test when graded",
-    "visibility": "visibility(value): Gradescope visibility of the test when graded",
-    "tags": "tags(*names): labels",
-    "cuda": "runs on a CUDA device; skipped when there is none",
-    "slow": "takes more than a few seconds",
-}
 GRADER_ONLY = "needs the reference solution: this check runs only in the grader"
 
 

@@ -22,8 +22,12 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))          # so that `shared` is the copy next to this file
+
+from shared.handout import HandoutError, notebook_to_source  # noqa: E402
+
 INFO = json.loads((HERE / "assignment.json").read_text(encoding="utf-8"))
-CHECK_TAG = "check"
 
 
 def public_test_files() -> list[Path]:
@@ -47,17 +51,11 @@ def tests_for(function: str) -> list[str]:
 
 
 def notebook_to_module(notebook: Path, dest: Path) -> Path:
-    """The notebook's code cells as one module (check cells and ``%``/``!`` lines dropped)."""
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    chunks = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code" or CHECK_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        chunks.append("\n".join(line for line in source.splitlines()
-                                if not line.lstrip().startswith(("%", "!"))))
-    dest.write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
+    """The saved notebook as the module the grader makes of it (the same code:
+    ``shared/handout.py``): code cells only; check cells, ``%magic`` / ``!shell`` lines,
+    ``x = !cmd``, ``get_ipython()`` calls and ``%%`` cells left out."""
+    source = notebook_to_source(Path(notebook).read_bytes(), Path(notebook).name)
+    dest.write_text(source, encoding="utf-8")
     return dest
 
 
@@ -128,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.notebook:
         with tempfile.TemporaryDirectory() as tmp:
-            module = notebook_to_module(Path(args.notebook).resolve(), Path(tmp) / f"{INFO['module']}.py")
+            try:
+                module = notebook_to_module(Path(args.notebook).resolve(), Path(tmp) / f"{INFO['module']}.py")
+            except (HandoutError, OSError) as exc:
+                print(f"Cannot check {args.notebook}: {exc}")
+                return 2
             return _run(selection, target=module)
     target = Path(args.target).resolve() if args.target else None
     return _run(selection, target=target)

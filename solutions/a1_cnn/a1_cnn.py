@@ -1,7 +1,10 @@
-"""Reference solution for a1_cnn: convolution arithmetic and a vectorized conv2d.
+"""Reference solution for a1_cnn: convolution arithmetic, a vectorized conv2d, batch
+normalization and a residual block.
 
-Everything here is built from plain tensor operations (pad, unfold, einsum), so
-autograd differentiates conv2d for free and no convolution kernel of torch is used.
+Everything in conv2d and batch_norm2d is built from plain tensor operations (pad, unfold,
+einsum, var_mean), so autograd differentiates them for free and no convolution or
+batch-norm kernel of torch is used.  ResidualBlock is assembled from nn.Conv2d and
+nn.BatchNorm2d, as the task allows.
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 # -----------------------------------------------------------------------------
@@ -187,3 +191,69 @@ def separable_conv_params(in_channels, out_channels, kernel_size, bias=True):
     depthwise = in_channels * kh * kw + b * in_channels          # one k x k filter per input channel
     pointwise = out_channels * in_channels + b * out_channels    # 1x1 conv mixes the channels
     return standard, depthwise + pointwise
+
+
+# -----------------------------------------------------------------------------
+# Task 1.6: batch normalization
+
+def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):
+    """Same result, running-statistics update and gradients as F.batch_norm."""
+    if x.dim() < 2:
+        raise ValueError(f"x must be (B, C, H, W), got a tensor with {x.dim()} dims")
+    c = x.shape[1]
+    dims = [0] + list(range(2, x.dim()))            # every axis but the channel axis
+    shape = [1, c] + [1] * (x.dim() - 2)            # per-channel values broadcast as (1, C, 1, 1)
+    if training:
+        n = x.numel() // c                          # values per channel: B * H * W
+        if n <= 1:
+            raise ValueError(f"batch norm needs more than 1 value per channel when training (got x {tuple(x.shape)})")
+        # one reduction pass per statistic over (B, H, W), all channels at once
+        var, mean = torch.var_mean(x, dim=dims, correction=0)     # biased variance: what we normalise by
+        if running_mean is not None:
+            with torch.no_grad():                   # the running estimates are not part of the graph
+                # exponential moving average, PyTorch's convention: momentum weights the NEW batch
+                running_mean.mul_(1 - momentum).add_(mean.detach(), alpha=momentum)
+        if running_var is not None:
+            with torch.no_grad():
+                # the running variance estimates the population variance: unbiased, n / (n - 1)
+                running_var.mul_(1 - momentum).add_(var.detach() * (n / (n - 1)), alpha=momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("running_mean and running_var are required when training=False")
+        mean, var = running_mean, running_var       # inference: the statistics gathered in training
+    out = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + eps)
+    if weight is not None:
+        out = out * weight.view(shape)              # gamma: learned per-channel scale
+    if bias is not None:
+        out = out + bias.view(shape)                # beta: learned per-channel shift
+    return out
+
+
+# -----------------------------------------------------------------------------
+# Task 1.7: ResNet basic block
+
+class ResidualBlock(nn.Module):
+    """ResNet's basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))."""
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        # 3x3 convolutions without bias: the batch norm right after them has its own shift (beta)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            # x no longer has the shape of F(x): project it with a strided 1x1 convolution (+ BN)
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+        else:
+            self.downsample = None                  # identity shortcut: nothing to learn
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        # H(x) = F(x) + x, and the ReLU comes after the addition
+        return F.relu(out + identity)

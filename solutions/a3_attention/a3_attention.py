@@ -3,7 +3,8 @@
 Same public names and signatures as the stub in ``assignments/a3_attention``.
 None of these functions calls the torch op it re-implements
 (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
-``F.multi_head_attention_forward``).
+``F.multi_head_attention_forward``, ``F.layer_norm``, ``nn.TransformerEncoderLayer``,
+``F.cross_entropy``, ``F.log_softmax``).
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import math
 import torch
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "multi_head_attention",
-           "sinusoidal_positional_encoding", "mask_tokens", "sample_next_token"]
+           "sinusoidal_positional_encoding", "layer_norm", "transformer_encoder_layer",
+           "mask_tokens", "sample_next_token", "lm_loss", "generate"]
 
 
 def _allowed(mask: torch.Tensor, device) -> torch.Tensor:
@@ -91,6 +93,57 @@ def sinusoidal_positional_encoding(length, d_model):
     return pe.to(dtype)
 
 
+# --------------------------------------------------------------------------- 2.3
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    n = len(normalized_shape)
+    if tuple(x.shape[x.dim() - n:]) != normalized_shape:
+        raise ValueError(f"normalized_shape {normalized_shape} does not match the last dims of {tuple(x.shape)}")
+    dims = tuple(range(-n, 0))
+    mean = x.mean(dim=dims, keepdim=True)
+    centered = x - mean
+    # two passes (mean first, then the mean of squared deviations): E[x^2] - E[x]^2 would
+    # cancel catastrophically in float32 when |mean| >> std.  Biased (divide by N), as torch.
+    var = (centered * centered).mean(dim=dims, keepdim=True)
+    y = centered * torch.rsqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+# --------------------------------------------------------------------------- 2.4
+def transformer_encoder_layer(x, params, num_heads, mask=None, norm_first=False, eps=1e-5):
+    """nn.TransformerEncoderLayer(batch_first=True, dropout=0, activation=relu) in eval mode."""
+    E = x.shape[-1]
+
+    def self_attention(h):
+        out, _ = multi_head_attention(h, h, h, num_heads,
+                                      params["self_attn.in_proj_weight"], params["self_attn.in_proj_bias"],
+                                      params["self_attn.out_proj.weight"], params["self_attn.out_proj.bias"],
+                                      mask=mask)
+        return out
+
+    def feed_forward(h):
+        h = torch.relu(torch.nn.functional.linear(h, params["linear1.weight"], params["linear1.bias"]))
+        return torch.nn.functional.linear(h, params["linear2.weight"], params["linear2.bias"])
+
+    def norm(h, which):
+        return layer_norm(h, (E,), params[f"{which}.weight"], params[f"{which}.bias"], eps)
+
+    if norm_first:          # pre-norm: x + sublayer(LN(x)); the residual path stays un-normalised
+        x = x + self_attention(norm(x, "norm1"))
+        x = x + feed_forward(norm(x, "norm2"))
+    else:                   # post-norm (the original Transformer): LN(x + sublayer(x))
+        x = norm(x + self_attention(x), "norm1")
+        x = norm(x + feed_forward(x), "norm2")
+    return x
+
+
 # --------------------------------------------------------------------------- 3.1
 def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, special_token_ids=()):
     """BERT's masked-language-model corruption (15% chosen; 80% [MASK], 10% random, 10% kept)."""
@@ -134,3 +187,41 @@ def sample_next_token(logits, generator, temperature=1.0, top_k=None, top_p=None
     probs = torch.softmax(scores, dim=-1).to("cpu")
     ids = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
     return ids.to(logits.device)
+
+
+# --------------------------------------------------------------------------- 3.3
+def lm_loss(logits, tokens, ignore_index=-100):
+    """Next-token cross-entropy: logits[:, :-1] predict tokens[:, 1:]; mean over counted targets."""
+    V = logits.shape[-1]
+    scores = logits[:, :-1, :].reshape(-1, V)
+    targets = tokens[:, 1:].reshape(-1).to(torch.long)
+    counted = targets != ignore_index
+    safe_targets = torch.where(counted, targets, torch.zeros_like(targets))   # any valid index; zeroed below
+    # -log softmax(z)[y] = logsumexp(z) - z[y]; logsumexp subtracts the row max first, so
+    # logits of +-1e4 stay finite (exp would overflow, log of an underflowed 0 is -inf)
+    nll = torch.logsumexp(scores, dim=-1) - scores.gather(1, safe_targets[:, None]).squeeze(1)
+    nll = torch.where(counted, nll, torch.zeros_like(nll))
+    return nll.sum() / counted.sum()
+
+
+# --------------------------------------------------------------------------- 3.4
+def generate(model, prompt, max_new_tokens, generator, temperature=1.0, top_k=None, top_p=None,
+             eos_token_id=None):
+    """Autoregressive decoding: one model call and one sample_next_token call per new token."""
+    tokens = prompt.to(torch.long)
+    finished = torch.zeros(tokens.shape[0], dtype=torch.bool, device=tokens.device)
+    # the steps depend on each other (each new token is fed back), so this loop over
+    # time steps is inherent; everything inside it is batched
+    for _ in range(int(max_new_tokens)):
+        logits = model(tokens)[:, -1, :]                     # the prediction after the last position
+        next_ids = sample_next_token(logits, generator, temperature=temperature, top_k=top_k, top_p=top_p)
+        next_ids = next_ids.to(device=tokens.device, dtype=torch.long)
+        if eos_token_id is not None:
+            # a finished sequence keeps emitting eos (its sampled token is discarded, but it was
+            # still sampled with the whole batch, so the generator's stream does not depend on it)
+            next_ids = torch.where(finished, torch.full_like(next_ids, int(eos_token_id)), next_ids)
+            finished = finished | (next_ids == int(eos_token_id))
+        tokens = torch.cat([tokens, next_ids[:, None]], dim=1)
+        if eos_token_id is not None and bool(finished.all()):
+            break
+    return tokens

@@ -1,4 +1,4 @@
-"""a5_gan reference: adversarial and variational losses, DCGAN 64x64.
+"""a5_gan reference: adversarial and variational losses, DCGAN 64x64, the style loss.
 
 Every loss takes raw logits and is written in the numerically stable
 log-sum-exp form, so values and gradients stay finite for logits up to +-1e4.
@@ -107,3 +107,34 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.main(x).view(-1)
+
+
+def vae_loss(recon_logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             beta: float = 1.0):
+    # Bernoulli negative log-likelihood from logits l:  -[x log sigmoid(l) + (1 - x) log(1 - sigmoid(l))]
+    #   = x softplus(-l) + (1 - x) softplus(l) = softplus(l) - x l      (softplus(-l) = softplus(l) - l)
+    # one stable softplus, so values and gradients (sigmoid(l) - x) stay finite for |l| up to 1e4
+    nll = _softplus(recon_logits) - x * recon_logits
+    recon = nll.flatten(1).sum(1).mean()           # summed over the features of a sample, averaged over the batch
+    kl = gaussian_kl(mu, logvar)
+    return recon + beta * kl, recon, kl
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    b, c, h, w = features.shape
+    f = features.reshape(b, c, h * w)               # one row per channel: its response at every position
+    # G[b, i, j] = <F_i, F_j>: which channels fire together, wherever they fire (position is summed out)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def style_loss(gen_features, style_features, weights=None) -> torch.Tensor:
+    if weights is None:
+        weights = [1.0] * len(gen_features)
+    if not (len(gen_features) == len(style_features) == len(weights)):
+        raise ValueError(f"got {len(gen_features)} generated, {len(style_features)} style feature maps "
+                         f"and {len(weights)} weights; one of each per layer")
+    total = gen_features[0].new_zeros(())
+    for w, gen, style in zip(weights, gen_features, style_features):
+        # a style feature map of batch 1 (one style image) broadcasts over the generated batch
+        total = total + w * (gram_matrix(gen) - gram_matrix(style)).pow(2).mean()
+    return total

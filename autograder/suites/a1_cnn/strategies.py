@@ -201,3 +201,48 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# ---- batch norm (task 1.6) ----------------------------------------------------------------------
+@dataclass
+class BNCase:
+    """One batch_norm2d configuration; ``tensors(dtype)`` builds x and the per-channel tensors.
+
+    x has a per-channel offset and scale (so that the statistics differ between channels
+    and the running statistics move), the running statistics are not at their initial
+    0 / 1, and weight / bias are random when present."""
+    seed: int
+    shape: tuple
+    affine: bool
+    momentum: float
+    eps: float
+
+    def tensors(self, dtype=torch.float64, device="cpu", requires_grad=False):
+        c = self.shape[1]
+        offset = randn((1, c, 1, 1), self.seed + 1, scale=2.0)
+        scale = 0.5 + randn((1, c, 1, 1), self.seed + 2).abs()
+        x = (randn(self.shape, self.seed) * scale + offset).to(dtype=dtype, device=device)
+        running_mean = randn((c,), self.seed + 3, dtype, device, scale=0.5)
+        running_var = (0.5 + randn((c,), self.seed + 4).abs()).to(dtype=dtype, device=device)
+        weight = randn((c,), self.seed + 5, dtype, device) if self.affine else None
+        bias = randn((c,), self.seed + 6, dtype, device) if self.affine else None
+        leaves = [x.requires_grad_(requires_grad)]
+        for t in (weight, bias):
+            leaves.append(t.requires_grad_(requires_grad) if t is not None else None)
+        return leaves[0], running_mean, running_var, leaves[1], leaves[2]
+
+    @property
+    def kwargs(self) -> dict:
+        return {"momentum": self.momentum, "eps": self.eps}
+
+
+@st.composite
+def bn_cases(draw, affine=True):
+    """A valid (B, C, H, W) with more than one value per channel; momentum and eps drawn."""
+    b, c = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    if b * h * w < 2:
+        b = 2
+    has_affine = draw(st.booleans()) if affine is None else affine
+    return BNCase(draw(seeds), (b, c, h, w), has_affine,
+                  draw(st.sampled_from([0.1, 0.1, 0.3, 0.01, 1.0])), draw(st.sampled_from([1e-5, 1e-5, 1e-3, 0.1])))

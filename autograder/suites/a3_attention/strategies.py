@@ -153,3 +153,90 @@ def assignment_threads(assignment):
     torch.set_num_threads(assignment.threads)
     yield
     torch.set_num_threads(before)
+
+
+# ---- layer norm and the encoder layer ------------------------------------------
+@dataclass(frozen=True)
+class LayerCase:
+    b: int
+    length: int
+    heads: int
+    head_dim: int
+    ff: int
+    seed: int
+    dtype: torch.dtype
+
+    @property
+    def e(self) -> int:
+        return self.heads * self.head_dim
+
+
+@st.composite
+def layer_cases(draw, dtypes=FLOAT_DTYPES):
+    return LayerCase(b=draw(st.integers(1, 3)), length=draw(st.integers(1, 6)), heads=draw(st.integers(1, 3)),
+                     head_dim=draw(st.integers(1, 4)), ff=draw(st.integers(1, 12)), seed=draw(seeds),
+                     dtype=draw(st.sampled_from(dtypes)))
+
+
+def torch_encoder_layer(case: LayerCase, norm_first: bool, eps: float = 1e-5) -> torch.nn.TransformerEncoderLayer:
+    """nn.TransformerEncoderLayer(batch_first=True, dropout=0, ReLU) in eval mode, every parameter
+    drawn from a generator seeded with ``case.seed`` (torch's own init leaves the biases at 0 and
+    the norms at 1/0, which would hide swapped or missing terms)."""
+    layer = torch.nn.TransformerEncoderLayer(case.e, case.heads, case.ff, dropout=0.0, batch_first=True,
+                                             norm_first=norm_first, layer_norm_eps=eps)
+    g = generator(case.seed)
+    with torch.no_grad():
+        for name, p in layer.named_parameters():
+            noise = torch.randn(p.shape, generator=g, dtype=torch.float64)
+            if name.startswith("norm") and name.endswith("weight"):
+                value = 1.0 + 0.3 * noise
+            elif name.endswith("bias"):
+                value = 0.3 * noise
+            else:
+                value = noise / p.shape[-1] ** 0.5
+            p.copy_(value.to(p.dtype))
+    return layer.to(case.dtype).eval()
+
+
+def layer_params(layer: torch.nn.Module, requires_grad: bool = False) -> dict:
+    """The layer's state dict as detached copies (the ``params`` argument)."""
+    return {k: v.detach().clone().requires_grad_(requires_grad) for k, v in layer.state_dict().items()}
+
+
+def layer_input(case: LayerCase, seed_offset: int = 20, requires_grad: bool = False) -> torch.Tensor:
+    return randn((case.b, case.length, case.e), case.seed + seed_offset, case.dtype, requires_grad=requires_grad)
+
+
+# ---- generation ---------------------------------------------------------------
+class ToyLM:
+    """A tiny language model for ``generate``: the logits at position i depend on the tokens at
+    i and i-1 through two seeded tables.  A plain callable, so when grading it stays in this
+    process and the student's code calls it back; it records every input it is given."""
+
+    def __init__(self, vocab: int, seed: int, scale: float = 2.0, favour: int | None = None):
+        self.vocab = vocab
+        self.now = randn((vocab, vocab), seed, torch.float32, scale=scale)
+        self.before = randn((vocab, vocab), seed + 1, torch.float32, scale=0.5 * scale)
+        if favour is not None:                 # make one token (e.g. eos) likely after every token
+            self.now[:, favour] += scale
+        self.calls: list[torch.Tensor] = []
+
+    def logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        tokens = tokens.long()
+        previous = torch.cat([tokens[:, :1], tokens[:, :-1]], dim=1)
+        return self.now[tokens] + self.before[previous]
+
+    def __call__(self, tokens):
+        self.calls.append(torch.as_tensor(tokens).detach().clone())
+        return self.logits(torch.as_tensor(tokens))
+
+
+class SuccessorLM:
+    """Greedy decoding with it is a closed form: the next token is (last token + 1) mod vocab."""
+
+    def __init__(self, vocab: int):
+        self.vocab = vocab
+
+    def __call__(self, tokens):
+        tokens = torch.as_tensor(tokens).long()
+        return torch.nn.functional.one_hot((tokens + 1) % self.vocab, self.vocab).to(torch.float32) * 10.0

@@ -150,24 +150,70 @@ def test_mask_tokens_never_masks_special_tokens(student, p):
 @pytest.mark.tags("reproducibility", "generator")
 @pytest.mark.parametrize("seed", [3, 11])
 def test_mask_tokens_uses_only_generator(student, seed):
-    """3.1 mask_tokens: the same generator seed gives the same result, a different seed a different one"""
+    """3.1 mask_tokens: the same generator seed gives the same result whatever the global RNG, another seed not"""
     tokens = _mlm_tokens(seed, (16, 64))
-    saved = torch.random.get_rng_state()
-    try:
-        results = []
-        for global_seed, gen_seed in ((1, seed), (2, seed), (3, seed + 1)):
-            torch.manual_seed(global_seed)              # a different global RNG state for each call
-            results.append(student.mask_tokens(tokens, VOCAB, MASK_ID, generator(gen_seed),
+    results = []
+    # the grader reseeds the global RNGs before every call (with 0, or with global_seed's value):
+    # a draw from torch's global RNG is then the same in every call, whatever the generator
+    for global_seed, gen_seed in ((1234, seed), (99, seed), (1234, seed + 1)):
+        with student.global_seed(global_seed):
+            results.append(student.mask_tokens(tokens, VOCAB, MASK_ID, generator(gen_seed), mask_prob=0.5,
                                                special_token_ids=SPECIAL))
-    finally:
-        torch.random.set_rng_state(saved)
     (in1, lab1), (in2, lab2), (in3, lab3) = results
     same = torch.equal(in1, in2) and torch.equal(lab1, lab2)
-    assert_true(same, "two calls with generators seeded the same gave different results.", GEN_HINT)
-    # the grader may reset the global RNG before every call: with the global RNG, the
-    # chosen positions would not depend on the generator's seed
+    assert_true(same, "two calls with generators seeded the same gave different results under different states "
+                      "of the global random generators.", GEN_HINT)
     assert_true(not torch.equal(lab1 != -100, lab3 != -100),
                 "generators with different seeds chose the same positions.", GEN_HINT)
+    assert_true(not torch.equal(in1[lab1 != -100], in3[lab1 != -100]) or not torch.equal(lab1, lab3),
+                "generators with different seeds replaced the tokens in the same way.", GEN_HINT)
+
+
+@pytest.mark.task("3.1")
+@pytest.mark.points(2)
+@pytest.mark.tags("statistics", "random ids")
+@pytest.mark.parametrize("vocab", [8, 13])
+def test_mask_tokens_random_ids_cover_the_vocabulary(student, vocab):
+    """3.1 mask_tokens' random replacement ids are uniform over the whole range [0, vocab_size)"""
+    token, mask_id = 5, 3
+    tokens = torch.full((200, 500), token, dtype=torch.int64)      # every token chosen (mask_prob = 1)
+    inputs, labels = student.mask_tokens(tokens, vocab, mask_id, generator(vocab + 40), mask_prob=1.0)
+    n = tokens.numel()
+    bad = inputs[(inputs < 0) | (inputs >= vocab)]
+    if bad.numel():
+        assert_true(False, f"your random replacement ids include {int(bad[0])}, outside [0, vocab_size) = "
+                           f"[0, {vocab}).", SPLIT_HINT)
+    counts = torch.bincount(inputs.reshape(-1), minlength=vocab)
+    # a random id equal to [MASK] or to the kept token cannot be told apart: check the others,
+    # each drawn with probability 0.1 / vocab
+    for i in range(vocab):
+        if i in (token, mask_id):
+            continue
+        ok, z = _within(int(counts[i]), n, 0.1 / vocab)
+        assert_true(ok, f"your random replacement ids contain {i} {int(counts[i])} times in {n} chosen tokens "
+                        f"({z:.1f} standard deviations from the expected {n * 0.1 / vocab:.0f}): the ids must be "
+                        f"uniform over 0 .. vocab_size - 1 = {vocab - 1}.",
+                    "random ids are uniform over [0, vocab_size), both ends included: 0 and vocab_size - 1 "
+                    "(torch.randint(0, vocab_size, ...) excludes its upper bound, vocab_size itself); " + SPLIT_HINT)
+
+
+@pytest.mark.task("3.1")
+@pytest.mark.points(1)
+@pytest.mark.tags("correctness", "dtype")
+def test_mask_tokens_int32_tokens(student):
+    """3.1 mask_tokens with int32 tokens: inputs stay int32, labels are int64"""
+    tokens = _mlm_tokens(21, (8, 40)).to(torch.int32)
+    inputs, labels = student.mask_tokens(tokens, VOCAB, MASK_ID, generator(22), mask_prob=0.5,
+                                         special_token_ids=SPECIAL)
+    assert_true(isinstance(inputs, torch.Tensor) and inputs.dtype == torch.int32 and inputs.shape == tokens.shape,
+                f"your inputs have dtype {getattr(inputs, 'dtype', None)}; expected int32 like the tokens.",
+                "inputs keep the tokens' dtype (they are fed to the model like the tokens)")
+    assert_true(isinstance(labels, torch.Tensor) and labels.dtype == torch.int64 and labels.shape == tokens.shape,
+                f"your labels have dtype {getattr(labels, 'dtype', None)}; expected int64 (torch.long).",
+                "labels are always int64: they hold -100 and are the class-index targets F.cross_entropy expects "
+                "(labels = torch.where(chosen, tokens.long(), -100))")
+    chosen = labels != -100
+    assert_close(labels[chosen], tokens[chosen].long(), name="labels at the chosen positions", hint=MLM_HINT)
 
 
 # ---------------------------------------------------------------------- 3.2 sample_next_token
@@ -248,21 +294,27 @@ def test_sample_top_k_one_is_argmax(student):
                  hint="top-k keeps the k largest logits and sets the others to -inf before the softmax")
 
 
+SAMPLER_RNG_CASES = {
+    "temperature 1.2": dict(temperature=1.2),
+    "top-k 5": dict(top_k=5),
+    "top-p 0.9": dict(top_p=0.9),
+    "temperature 0.8, top-k 10, top-p 0.95": dict(temperature=0.8, top_k=10, top_p=0.95),
+}
+
+
 @pytest.mark.task("3.2")
 @pytest.mark.points(1)
 @pytest.mark.tags("reproducibility", "generator")
-def test_sample_uses_only_generator(student):
-    """3.2 sample_next_token: the same generator seed gives the same tokens, whatever the global RNG"""
+@pytest.mark.parametrize("case", list(SAMPLER_RNG_CASES))
+def test_sample_uses_only_generator(student, case):
+    """3.2 sample_next_token: the same generator seed gives the same tokens whatever the global RNG, another seed not"""
     logits = randn((64, 30), 81, torch.float32)
-    saved = torch.random.get_rng_state()
-    try:
-        results = []
-        for global_seed, gen_seed in ((1, 5), (2, 5), (3, 6)):
-            torch.manual_seed(global_seed)
-            results.append(student.sample_next_token(logits, generator(gen_seed), temperature=1.2, top_p=0.95))
-    finally:
-        torch.random.set_rng_state(saved)
+    results = []
+    for global_seed, gen_seed in ((1234, 5), (99, 5), (1234, 6)):
+        with student.global_seed(global_seed):
+            results.append(student.sample_next_token(logits, generator(gen_seed), **SAMPLER_RNG_CASES[case]))
     assert_true(torch.equal(results[0], results[1]),
-                "two calls with generators seeded the same gave different tokens.", GEN_HINT)
+                "two calls with generators seeded the same gave different tokens under different states of the "
+                "global random generators.", GEN_HINT)
     assert_true(not torch.equal(results[0], results[2]),
                 "generators with different seeds gave the same tokens.", GEN_HINT)

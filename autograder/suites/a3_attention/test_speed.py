@@ -14,7 +14,7 @@ import torch
 from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import causal_mask_closed_form
 from shared.devices import DEVICES
-from shared.strategies import randn
+from shared.strategies import generator, randint, randn
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -45,3 +45,66 @@ def _args(b, length, e, heads, device):
 def test_mha_speed(perf, device, size):
     """2.1 multi_head_attention is vectorized over heads and batch items (within 3x of the reference)"""
     perf.check("multi_head_attention", *_args(**SIZES[size], device=device), hint=HINT, rounds=7)
+
+
+# ---------------------------------------------------------------------- 2.4 transformer_encoder_layer
+# Many short sequences (B=1024, L=4, E=16, H=2, F=32, causal keep-mask).  Measured in-process
+# on one thread (thread CPU time, median of 7 interleaved rounds, 2-core machine):
+# reference 1.7 ms; a loop over the sequences (one layer call per batch item) 56x; a
+# differently written vectorized layer (separate q/k/v projections, einsum, hand-written
+# layer norm) 1.65x.  A loop over positions cannot be told apart here: attention costs
+# O(L^2) while such a loop costs O(L) Python steps, so at any L where the reference takes
+# milliseconds a position loop in the feed-forward part is only 1.5-5x slower (measured
+# at L = 512 .. 1024); a loop over heads is multi_head_attention's speed check (task 2.1).
+def _encoder_args(b, length, e, heads, ff, device):
+    g = generator(7)
+
+    def r(*shape, scale):
+        return (torch.randn(shape, generator=g, dtype=torch.float64) * scale).to(torch.float32).to(device)
+    params = {"self_attn.in_proj_weight": r(3 * e, e, scale=e ** -0.5), "self_attn.in_proj_bias": r(3 * e, scale=0.1),
+              "self_attn.out_proj.weight": r(e, e, scale=e ** -0.5), "self_attn.out_proj.bias": r(e, scale=0.1),
+              "linear1.weight": r(ff, e, scale=e ** -0.5), "linear1.bias": r(ff, scale=0.1),
+              "linear2.weight": r(e, ff, scale=ff ** -0.5), "linear2.bias": r(e, scale=0.1),
+              "norm1.weight": 1 + r(e, scale=0.1), "norm1.bias": r(e, scale=0.1),
+              "norm2.weight": 1 + r(e, scale=0.1), "norm2.bias": r(e, scale=0.1)}
+    x = randn((b, length, e), 8, torch.float32, device)
+    return x, params, heads, causal_mask_closed_form(length, length, device)
+
+
+@pytest.mark.task("2.4")
+@pytest.mark.points(2)
+@pytest.mark.tags("performance", "vectorize")
+@pytest.mark.parametrize("device", DEVICES)
+def test_encoder_layer_speed(perf, device):
+    """2.4 transformer_encoder_layer is vectorized over the sequences of the batch (within 3x of the reference)"""
+    x, params, heads, mask = _encoder_args(b=1024, length=4, e=16, heads=2, ff=32, device=device)
+    perf.check("transformer_encoder_layer", x, params, heads, mask=mask, rounds=7,
+               hint="vectorize: run the attention, the feed-forward network and the layer norms on the whole "
+                    "(B, L, E) batch at once, no Python loop over the sequences, positions or heads")
+
+
+# ---------------------------------------------------------------------- 3.3 lm_loss
+# Measured in-process on one thread (thread CPU time, median of 9 interleaved rounds):
+#   "long sequence"  (B=1, L=8192, V=256):  reference 2-4 ms; a loop over positions 45-85x
+#   "many sequences" (B=4096, L=2, V=256):  reference 1.3-2.7 ms; a loop over sequences 40-70x
+# A hand-written stable logsumexp (max, exp, sum, log) or advanced indexing instead of
+# gather stays at 0.9-1.2x on both.  Smaller vocabularies keep the logits in cache: at
+# V=512 and above with 8 MB of logits, a version that materialises exp(z - max) ran at up
+# to 2.8x under load, too close to the threshold.
+LM_SIZES = {"long sequence": (1, 8192, 256), "many sequences": (4096, 2, 256)}
+
+
+@pytest.mark.task("3.3")
+@pytest.mark.points(2)
+@pytest.mark.tags("performance", "vectorize")
+@pytest.mark.parametrize("size", list(LM_SIZES))
+@pytest.mark.parametrize("device", DEVICES)
+def test_lm_loss_speed(perf, device, size):
+    """3.3 lm_loss is vectorized over the sequences and the positions (within 3x of the reference)"""
+    b, length, vocab = LM_SIZES[size]
+    logits = randn((b, length, vocab), 9, torch.float32, device, scale=2.0)
+    tokens = randint((b, length), 10, 0, vocab, device)
+    perf.check("lm_loss", logits, tokens, rounds=7,
+               hint="vectorize: compute logsumexp(z) - z[target] for all (batch, position) pairs at once "
+                    "(reshape to (B*(L-1), V), torch.logsumexp and gather), no Python loop over sequences or "
+                    "positions")

@@ -1,14 +1,6 @@
 # mutant: tanh on the gates i, f, o and sigmoid on the candidate g (activations swapped)
 # expect: sigmoid
-"""Mutant of the a2_lstm reference (one deliberate mistake)."""
-from __future__ import annotations
-
 import torch
-
-
-def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    out = x @ weight.transpose(0, 1)
-    return out if bias is None else out + bias
 
 
 def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
@@ -43,31 +35,3 @@ def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     else:
         output = x.new_zeros((0,) + tuple(h0.shape))
     return output, (h, c)
-
-
-def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
-    """One GRU step, gate order (r, z, n) as torch.nn.GRUCell."""
-    gi = _linear(x, weight_ih, bias_ih)
-    gh = _linear(h, weight_hh, bias_hh)
-    i_r, i_z, i_n = gi.chunk(3, dim=-1)
-    h_r, h_z, h_n = gh.chunk(3, dim=-1)
-    r = torch.sigmoid(i_r + h_r)
-    z = torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return (1 - z) * n + z * h
-
-
-@torch.no_grad()
-def clip_grad_norm(grads, max_norm, norm_type=2.0):
-    """Scale ``grads`` in place so that their total norm is at most ``max_norm``;
-    return the total norm before clipping."""
-    grads = list(grads)
-    norm_type = float(norm_type)
-    if not grads:
-        return torch.tensor(0.0)
-    norms = torch.stack([torch.linalg.vector_norm(g, norm_type).to(grads[0].device) for g in grads])
-    total = torch.linalg.vector_norm(norms, norm_type)
-    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    for g in grads:
-        g.mul_(coef.to(device=g.device, dtype=g.dtype))
-    return total

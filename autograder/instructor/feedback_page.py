@@ -1,0 +1,91 @@
+"""One student's feedback page: a self-contained HTML file of what that student may see.
+
+Shown: the overall output (score line, load problem, late penalty) and the tests whose
+visibility is ``visible``; with ``after_due=True`` also ``after_due_date`` and
+``after_published`` ones.  Nothing else: a hidden test contributes only to the count of
+tests not shown, never its name, number, output or points.  When the results as a whole are
+not yet visible (top-level ``visibility``), the page says so and shows nothing more.
+No scripts, no external files: the page can be mailed or uploaded anywhere.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+SHOWN_AFTER_DUE = ("after_due_date", "after_published")
+
+LABELS = {
+    "en": {"title": "Feedback", "score": "Score", "tests": "Tests", "test": "Test", "status": "Status",
+           "points": "Points", "feedback": "Feedback", "passed": "passed", "failed": "failed",
+           "skipped": "skipped (not counted)", "summary": "Summary",
+           "not_shown": "{n} more test(s) are not shown here (hidden, or shown only after the due date); "
+                        "your score includes them.",
+           "unavailable": "Your results are not available yet: they are shown after the due date.",
+           "none_visible": "No test results are shown for this assignment yet."},
+    "ko": {"title": "피드백", "score": "점수", "tests": "테스트", "test": "테스트", "status": "결과",
+           "points": "점수", "feedback": "피드백", "passed": "통과", "failed": "실패",
+           "skipped": "건너뜀 (점수에 포함되지 않음)", "summary": "요약",
+           "not_shown": "여기에 표시되지 않은 테스트가 {n}개 있습니다 (숨김 또는 마감 후 공개). 점수에는 포함되어 있습니다.",
+           "unavailable": "결과는 아직 공개되지 않았습니다. 마감 후에 공개됩니다.",
+           "none_visible": "아직 공개된 테스트 결과가 없습니다."},
+}
+
+
+def may_see(visibility: str | None, after_due: bool) -> bool:
+    visibility = visibility or "visible"
+    return visibility == "visible" or (after_due and visibility in SHOWN_AFTER_DUE)
+
+
+def _lang_of(results: dict, lang: str | None) -> str:
+    if lang in LABELS:
+        return lang
+    assignment = (results.get("extra_data") or {}).get("assignment")
+    if assignment:
+        from autograder import registry
+        try:
+            return registry.get(assignment).lang
+        except registry.UnknownAssignment:
+            pass
+    return "en"
+
+
+def page_context(results: dict, *, after_due: bool = False, lang: str | None = None) -> dict:
+    """What the template gets: only what the student may see."""
+    lang = _lang_of(results, lang)
+    extra = results.get("extra_data") or {}
+    assignment = extra.get("assignment") or ""
+    title = assignment
+    if assignment:
+        from autograder import registry
+        try:
+            title = f"{assignment}: {registry.get(assignment).title}"
+        except registry.UnknownAssignment:
+            pass
+    if not may_see(results.get("visibility"), after_due):
+        return {"lang": lang, "t": LABELS[lang], "title": title, "available": False}
+    tests, hidden = [], 0
+    for test in results.get("tests", []):
+        if not may_see(test.get("visibility"), after_due):
+            hidden += 1
+            continue
+        tests.append({"number": str(test.get("number", "")), "name": str(test.get("name", "")),
+                      "status": str(test.get("status", "")), "score": test.get("score", 0),
+                      "max_score": test.get("max_score", 0), "output": str(test.get("output") or "")})
+    return {"lang": lang, "t": LABELS[lang], "title": title, "available": True,
+            "score": results.get("score"), "max_score": results.get("max_score"),
+            "output": str(results.get("output") or ""), "tests": tests, "hidden": hidden}
+
+
+def render_feedback_page(results: dict, *, after_due: bool = False, lang: str | None = None) -> str:
+    from autograder.instructor.templating import environment
+    return environment().get_template("feedback.html.j2").render(**page_context(results, after_due=after_due,
+                                                                                lang=lang))
+
+
+def write_feedback_page(results: dict, path, *, after_due: bool = False, lang: str | None = None) -> Path:
+    """Write the page to ``path`` (usually OUT/<name>/feedback.html); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render_feedback_page(results, after_due=after_due, lang=lang), encoding="utf-8")
+    tmp.replace(path)
+    return path

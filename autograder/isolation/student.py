@@ -1,0 +1,370 @@
+"""``WorkerStudent``: the adapter used when grading.  Same interface as
+:class:`shared.adapter.InProcessStudent`, but every student call runs in a sandboxed
+worker (:mod:`.process`) and nothing that comes back is unpickled.
+
+Arguments go to the worker as pickles; callables among them (``predict``, a model, a
+reference function substituted for one of the student's) stay here and are called
+back; tensors that require grad become leaves there, and :class:`_RemoteCall` connects
+the call to this process' autograd graph (backward asks the worker for the
+vector-Jacobian product).  Whatever the call changed among its arguments comes back and
+is written into the caller's objects.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils._pytree import tree_leaves, tree_map
+
+from autograder import ROOT
+from autograder.isolation.process import WorkerProcess, reap_orphans
+from shared import protocol, wire
+from shared.adapter import StudentAdapter
+from shared.feedback import StudentCodeError, StudentCrashed
+
+OUTPUT_KEEP = 64 * 1024
+
+
+class _CallbackRef:
+    def __init__(self, index: int):
+        self.index = index
+
+
+class _ArgPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return ("callback", obj.index) if isinstance(obj, _CallbackRef) else None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor):
+            return wire.reduce_tensor(obj)          # raw bytes instead of torch's storage pickling
+        return NotImplemented
+
+
+def _is_callback(obj) -> bool:
+    return callable(obj) and not isinstance(obj, (type, torch.nn.Module, torch.Tensor, np.ndarray, np.ufunc,
+                                                  torch.Generator, np.random.Generator))
+
+
+def pack_args(args, kwargs, callbacks: list) -> bytes:
+    """Arguments as the worker should see them: callables become call-backs into this
+    process; tensors that require grad become leaves (the graph stays here)."""
+    def prepare(obj):
+        if isinstance(obj, torch.Tensor):
+            return obj.detach().requires_grad_(True) if obj.requires_grad else obj
+        if isinstance(obj, RemoteObject):
+            raise TypeError("a student object cannot be passed as an argument")
+        if _is_callback(obj):
+            callbacks.append(obj)
+            return _CallbackRef(len(callbacks) - 1)
+        return obj
+    buf = io.BytesIO()
+    _ArgPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(tree_map(prepare, (args, kwargs)))
+    return buf.getvalue()
+
+
+def _decode_modules(value, modules):
+    if isinstance(value, dict):
+        if set(value) == {"__arg_module__"} and type(value["__arg_module__"]) is int \
+                and 0 <= value["__arg_module__"] < len(modules):
+            return modules[value["__arg_module__"]]
+        return {k: _decode_modules(v, modules) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        items = [_decode_modules(v, modules) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
+def write_back(leaves: list, changed) -> None:
+    """Apply what the worker reports the call changed to the caller's own objects."""
+    if not isinstance(changed, list):
+        return
+    with torch.no_grad():
+        for item in changed:
+            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int and 0 <= item[0] < len(leaves)):
+                continue
+            orig, new = leaves[item[0]], item[1]
+            if isinstance(orig, torch.Tensor) and isinstance(new, torch.Tensor):
+                if orig.shape == new.shape and orig.dtype == new.dtype:
+                    orig.copy_(new)
+                else:
+                    orig.data = new.to(orig.device)
+            elif isinstance(orig, np.ndarray) and isinstance(new, np.ndarray) and orig.shape == new.shape:
+                orig[...] = new
+            elif isinstance(orig, torch.nn.Module) and isinstance(new, dict) and isinstance(new.get("state"), dict):
+                orig.load_state_dict(new["state"], strict=False)
+                orig.train(bool(new.get("training", orig.training)))
+            elif isinstance(orig, torch.Generator) and isinstance(new, torch.Generator):
+                orig.set_state(new.get_state())
+            elif isinstance(orig, np.random.Generator) and isinstance(new, dict) and "np_generator" in new:
+                with contextlib.suppress(Exception):
+                    orig.bit_generator.state = new["np_generator"]
+
+
+class _RemoteCall(torch.autograd.Function):
+    """Connects a worker call to this process' autograd graph."""
+
+    @staticmethod
+    def forward(ctx, run, *inputs):
+        outputs, backward = run()
+        ctx.remote_backward = backward
+        nondiff = [o for o in outputs if not o.dtype.is_floating_point and not o.dtype.is_complex]
+        if nondiff:
+            ctx.mark_non_differentiable(*nondiff)
+        return tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.remote_backward(list(grads)))
+
+
+class RemoteObject:
+    """A student object (e.g. an nn.Module built by ``student.Generator()``) that lives in
+    the worker.  Supports the calls suites need; everything returned is data."""
+
+    def __init__(self, owner: "WorkerStudent", obj_id: int, class_name: str, generation: int):
+        self._owner, self._id, self.class_name, self._generation = owner, obj_id, class_name, generation
+
+    def _method(self, method: str, *args, **kwargs):
+        return self._owner._invoke((self._id, method), args, kwargs, self_obj=self)
+
+    def __call__(self, *args, **kwargs):
+        return self._method("__call__", *args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self._method("forward", *args, **kwargs)
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        return self._method("load_state_dict", dict(state_dict), strict=strict)
+
+    def state_dict(self):
+        return self._method("state_dict")
+
+    def eval(self):
+        self._method("eval")
+        return self
+
+    def train(self, mode: bool = True):
+        self._method("train", mode)
+        return self
+
+    def to(self, *args, **kwargs):
+        self._method("to", *args, **kwargs)
+        return self
+
+    def __repr__(self):
+        return f"<student {self.class_name} in worker>"
+
+
+class WorkerTimer:
+    """One side of a speed check in a worker: each round's arguments are unpickled there
+    first (not timed: fresh objects every round), then the call runs; its cost is the CPU
+    time of the worker's whole process tree when the confinement can tell, else wall time."""
+
+    def __init__(self, owner: "WorkerStudent", target, args, kwargs):
+        self.owner, self.args, self.kwargs = owner, args, kwargs
+        if isinstance(target, RemoteObject):
+            self.spec, self.name = [target._id, "__call__"], target.class_name
+        else:
+            self.spec, self.name = target, target
+        self.worker = owner._ensure()
+
+    def run(self, args, kwargs, timeout: float | None):
+        owner, worker = self.owner, self.worker
+        if owner.worker is not worker or not worker.alive:
+            raise StudentCrashed(self.name, "the worker restarted")
+        callbacks: list = []
+        prep_id = next(owner._ids)
+        reply = worker.request({"op": protocol.PREPARE, "id": prep_id, "target": self.spec, "seed": owner._seed,
+                                "args": pack_args(args, kwargs, callbacks)}, self.name, owner.timeout, callbacks)
+        if "error" in reply:
+            raise owner._error(reply, self.name)
+        with owner.guard.running(self.name):
+            cpu_before = worker.confinement.cpu_seconds() if worker.confinement else None
+            started = time.perf_counter()
+            reply = worker.request({"op": protocol.RUN, "id": prep_id}, self.name, timeout or owner.timeout,
+                                   callbacks)
+            wall = time.perf_counter() - started
+            cpu_after = worker.confinement.cpu_seconds() if worker.confinement else None
+        if "error" in reply:
+            raise owner._error(reply, self.name)
+        seconds = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else wall
+        return seconds, reply.get("value")
+
+    def frozen(self):
+        conf = self.worker.confinement
+        return conf.frozen() if conf is not None else contextlib.nullcontext()
+
+    def close(self) -> None:
+        pass
+
+
+class WorkerStudent(StudentAdapter):
+    kind = "worker"
+
+    def __init__(self, path: Path, *, module: str, functions, classes, timeout: float, limits: dict,
+                 trusted: bool = False, **kwargs):
+        super().__init__(module, timeout=timeout, **kwargs)
+        self.path = Path(path)
+        self.functions, self.classes = set(functions), set(classes)
+        self.limits = dict(limits)
+        self.limits["timeout"] = timeout
+        self.slot = 1 if trusted else 0
+        resolved = self.path.resolve()
+        self.copy_folder = not trusted and ROOT not in resolved.parents and resolved.name == f"{module}.py"
+        self.worker: WorkerProcess | None = None
+        self.generation = 0
+        self.output_log = bytearray()
+        self._ids = itertools.count(1)
+
+    # ---- the worker ------------------------------------------------------------------
+    def prestart(self) -> None:
+        """Start the worker now, so that importing torch and the student's module overlaps
+        the collection of the tests."""
+        if self.worker is None:
+            self.generation += 1
+            self.worker = WorkerProcess(self.path, self.module_name, limits=self.limits, slot=self.slot,
+                                        copy_folder=self.copy_folder, import_timeout=self.timeout)
+            self.worker.spawn()
+
+    def _ensure(self) -> WorkerProcess:
+        # A module that cannot be imported (raises, exits, hangs) fails every call the same
+        # way: it is not imported again for each test.
+        if self.worker is not None and self.worker.import_error is not None:
+            raise self.worker.import_error
+        if self.worker is not None and not self.worker.handshaken and self.worker.alive:
+            with self.guard.running(f"importing {self.module_name}.py"):
+                self.worker.handshake()
+        elif self.worker is None or not self.worker.alive:
+            if self.worker is not None:
+                self._collect_output(self.worker)
+                self.worker.kill()
+                reap_orphans({self.worker.zygote.pid} if self.worker.zygote else set())
+            self.guard.check(f"importing {self.module_name}.py")
+            self.worker = None
+            self.prestart()
+            with self.guard.running(f"importing {self.module_name}.py"):
+                self.worker.handshake()
+        if self.worker.import_error is not None:
+            raise self.worker.import_error
+        return self.worker
+
+    def _collect_output(self, worker: WorkerProcess) -> None:
+        room = OUTPUT_KEEP - len(self.output_log)
+        if room > 0:
+            self.output_log += worker.output[:room]
+
+    def import_problem(self) -> str | None:
+        try:
+            self._ensure()
+        except StudentCodeError as exc:
+            return str(exc)
+        return None
+
+    def captured_output(self) -> str:
+        data = bytes(self.output_log) + (bytes(self.worker.output) if self.worker else b"")
+        return data[:OUTPUT_KEEP].decode("utf-8", "replace")
+
+    def enforced(self) -> list[str]:
+        with contextlib.suppress(StudentCodeError):
+            return self._ensure().enforced
+        return []
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self._collect_output(self.worker)
+            self.worker.stop()
+            self.worker = None
+
+    # ---- calls -----------------------------------------------------------------------
+    def _error(self, reply: dict, name: str) -> StudentCodeError:
+        err = reply.get("error")
+        return protocol.to_feedback(name, err if isinstance(err, dict) else {}, self.module_name)
+
+    def has(self, name: str) -> bool:
+        return name in self.functions or name in self.classes
+
+    def call(self, name: str, *args, **kwargs):
+        return self._invoke(name, args, kwargs, new=name in self.classes)
+
+    def _invoke(self, spec, args, kwargs, *, new: bool = False, self_obj: RemoteObject | None = None):
+        name = spec if isinstance(spec, str) else f"{self_obj.class_name}.{spec[1]}"
+        if self_obj is not None and self_obj._generation != self.generation:
+            raise StudentCrashed(name, "this object was lost when your code was restarted after an earlier failure")
+        self.guard.check(name)
+        worker = self._ensure()
+        leaves = tree_leaves((args, kwargs))
+        grad_inputs = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
+        grad = bool(grad_inputs) and torch.is_grad_enabled()
+        callbacks: list = []
+        blob = pack_args(args, kwargs, callbacks)
+        patch = {}
+        for fn_name, fn in self._patches.items():
+            callbacks.append(fn)
+            patch[fn_name] = len(callbacks) - 1
+        call_id = next(self._ids)
+        forbidding = self._forbidding
+        message = {"op": protocol.CALL, "id": call_id, "target": list(spec) if not isinstance(spec, str) else spec,
+                   "args": blob, "grad": grad, "new": new, "seed": self._seed, "patch": patch,
+                   "trace": [list(forbidding.apis), list(forbidding.ops)] if forbidding is not None else None}
+        modules = ([self_obj] if self_obj is not None else []) + [m for m in leaves if isinstance(m, torch.nn.Module)]
+        generation = self.generation
+
+        def run():
+            with self.guard.running(name):
+                reply = worker.request(message, name, self.timeout, callbacks)
+            if "error" in reply:
+                raise self._error(reply, name)
+            if forbidding is not None and isinstance(reply.get("trace"), list):
+                forbidding.hits |= {str(h)[:200] for h in reply["trace"]}
+            write_back(leaves, reply.get("changed"))
+            return reply
+
+        if not grad:
+            reply = run()
+            if new:
+                obj = reply.get("object")
+                if not (isinstance(obj, list) and len(obj) == 2 and obj[0] == call_id):
+                    raise StudentCrashed(name, "the grader could not read what your code sent back")
+                return RemoteObject(self, call_id, str(obj[1])[:80], generation)
+            return _decode_modules(reply.get("value"), modules)
+
+        holder = {}
+
+        def forward():
+            reply = run()
+            value = _decode_modules(reply.get("value"), modules)
+            holder["value"] = value
+            outputs = [t for t in tree_leaves(value) if isinstance(t, torch.Tensor)]
+
+            def backward(grads):
+                if self.generation != generation or self.worker is not worker:
+                    raise StudentCrashed(name, "the worker restarted before backward")
+                back_id = next(self._ids)
+                back = worker.request({"op": protocol.BACKWARD, "id": back_id, "of": call_id,
+                                       "grads": [None if g is None else g.detach() for g in grads]},
+                                      f"backward of {name}", self.timeout)
+                if "error" in back:
+                    err = back["error"] if isinstance(back["error"], dict) else {}
+                    if "does not require grad" in str(err.get("message", "")):
+                        raise protocol.to_feedback(name, {
+                            "kind": protocol.RAISED, "type": "RuntimeError",
+                            "message": "your output is not connected to the inputs' autograd graph (did you use "
+                                       ".detach(), .numpy(), .item() or torch.no_grad()?)"})
+                    raise self._error(back, f"backward of {name}")
+                got = back.get("grads")
+                if not isinstance(got, list) or len(got) != len(grad_inputs):
+                    raise StudentCrashed(name, "the grader could not read the gradients your code sent back")
+                return [g.to(t.device) if isinstance(g, torch.Tensor) else None for g, t in zip(got, grad_inputs)]
+            return outputs, backward
+
+        outs = iter(_RemoteCall.apply(forward, *grad_inputs))
+        return tree_map(lambda leaf: next(outs) if isinstance(leaf, torch.Tensor) else leaf, holder["value"])
+
+    def timer(self, target, args: tuple = (), kwargs: dict | None = None) -> WorkerTimer:
+        return WorkerTimer(self, target, args, kwargs or {})

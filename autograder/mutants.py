@@ -1,0 +1,403 @@
+"""Mutants as overlays on the reference.
+
+A mutant file (``autograder/suites/<id>/mutants/<name>.py``) holds its header and ONLY the
+top-level definitions it changes::
+
+    # mutant: conv2d adds the bias inside the sum over kernel taps
+    # expect: bias                (words separated by |; one must appear in a failed test's feedback)
+    # adds: _helper               (optional: new top-level names the reference does not define)
+    import torch                  (imports the changed definitions need)
+    def conv2d(...): ...          (replaces the reference's conv2d)
+
+:func:`build` turns it into a full module: every top-level ``def`` / ``class`` / ``NAME = ...``
+of the overlay replaces the reference's definition of the same name, in place; the
+reference's text is kept for everything else (so its comments and the line numbers up to the
+first change survive); overlay imports the reference lacks go after the reference's imports;
+the names listed in ``# adds:`` go after the reference's definitions; the header is
+repeated at the end as comments.  Anything that would
+make a mutant drift from the reference without anyone noticing (a name the reference no
+longer defines, a definition copied unchanged, a mutant that changes nothing) is a
+:class:`MutantError` that names the mutant and the definition.
+
+    python -m autograder.mutants build a1_cnn bias_per_tap     # print the full module
+    python -m autograder.mutants check [a1_cnn ...]            # build every mutant
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MutantError", "Built", "Header", "build", "build_mutant", "build_file", "parse_header",
+           "allowed_tasks"]
+
+_HEADER_LINE = re.compile(r"^#\s*(mutant|expect|adds)\s*:\s*(.*?)\s*$")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class MutantError(ValueError):
+    """A mutant overlay that cannot be built against today's reference."""
+
+
+@dataclass(frozen=True)
+class Header:
+    mutant: str = ""
+    expect: str = ""
+    adds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Built:
+    source: str                     # the full module
+    changed: tuple[str, ...]        # reference definitions the overlay replaces, in overlay order
+    adds: tuple[str, ...]           # new top-level names appended
+    header: Header
+
+
+def parse_header(source: str) -> Header:
+    """The ``# mutant:``, ``# expect:`` and ``# adds:`` lines of the leading comment block."""
+    found: dict[str, str] = {}
+    for line in source.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            break
+        m = _HEADER_LINE.match(stripped)
+        if m:
+            found[m.group(1)] = m.group(2)
+    adds = tuple(n for n in re.split(r"[\s,]+", found.get("adds", "")) if n)
+    return Header(mutant=found.get("mutant", ""), expect=found.get("expect", ""), adds=adds)
+
+
+# ---- normalised AST --------------------------------------------------------------
+class _Normaliser(ast.NodeTransformer):
+    """Drops what does not change behaviour: docstrings and type annotations."""
+
+    def _strip_docstring(self, node):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+    def visit_Module(self, node):
+        self.generic_visit(node)
+        return self._strip_docstring(node)
+
+    def visit_FunctionDef(self, node):
+        self.generic_visit(node)
+        node.returns = None
+        return self._strip_docstring(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        self.generic_visit(node)
+        return self._strip_docstring(node)
+
+    def visit_arg(self, node):
+        node.annotation = None
+        return node
+
+    def visit_AnnAssign(self, node):
+        self.generic_visit(node)
+        if node.value is None:
+            return node
+        return ast.Assign(targets=[node.target], value=node.value)
+
+
+def normalised(node: ast.AST) -> str:
+    return ast.dump(_Normaliser().visit(copy.deepcopy(node)), include_attributes=False)
+
+
+# ---- top-level names ---------------------------------------------------------------
+def _defined_name(node: ast.stmt) -> str | None:
+    """The name a top-level def / class / simple assignment defines, else None."""
+    if isinstance(node, _DEFINITIONS):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id
+    return None
+
+
+def _first_line(node: ast.stmt) -> int:
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _import_keys(node: ast.Import | ast.ImportFrom) -> list[tuple]:
+    if isinstance(node, ast.Import):
+        return [("import", a.name, a.asname) for a in node.names]
+    return [("from", node.level, node.module, a.name, a.asname) for a in node.names]
+
+
+def _parse(source: str, what: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        raise MutantError(f"{what} is not valid Python (line {exc.lineno}): {exc.msg}") from None
+
+
+def _top_level_definitions(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    found: dict[str, list[ast.stmt]] = {}
+    for node in tree.body:
+        name = _defined_name(node)
+        if name is not None:
+            found.setdefault(name, []).append(node)
+    return found
+
+
+# ---- the builder -------------------------------------------------------------------
+def build(reference_source: str, overlay_source: str, name: str) -> str:
+    """The full module of mutant ``name``: the reference with the overlay's definitions in
+    place of its own.  Raises :class:`MutantError` naming the mutant and the definition."""
+    return build_mutant(reference_source, overlay_source, name).source
+
+
+def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built:
+    def fail(message: str):
+        raise MutantError(f"mutant {name}: {message}")
+
+    header = parse_header(overlay_source)
+    ref_tree = _parse(reference_source, "the reference")
+    try:
+        over_tree = ast.parse(overlay_source)
+    except SyntaxError as exc:
+        fail(f"not valid Python (line {exc.lineno}): {exc.msg}")
+    ref_lines = reference_source.splitlines(keepends=True)
+    if ref_lines and not ref_lines[-1].endswith("\n"):
+        ref_lines[-1] += "\n"
+    over_lines = overlay_source.splitlines(keepends=True)
+    ref_defs = _top_level_definitions(ref_tree)
+
+    # sort the overlay's statements into imports and definitions; anything else is refused
+    imports: list[ast.Import | ast.ImportFrom] = []
+    definitions: list[tuple[str, ast.stmt]] = []
+    for i, node in enumerate(over_tree.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+            continue
+        if i == 0 and _is_docstring(node):
+            continue
+        defined = _defined_name(node)
+        if defined is None:
+            fail(f"line {node.lineno}: an overlay holds only imports and top-level def / class / NAME = ... "
+                 f"definitions, not {type(node).__name__} statements")
+        definitions.append((defined, node))
+
+    seen: set[str] = set()
+    for defined, node in definitions:
+        if defined in seen:
+            fail(f"defines {defined} twice")
+        seen.add(defined)
+    for added in header.adds:
+        if added in ref_defs:
+            fail(f"'# adds: {added}', but the reference defines {added}: drop it from '# adds:' "
+                 f"(the overlay's {added} replaces the reference's)")
+        if added not in seen:
+            fail(f"'# adds: {added}', but the overlay does not define {added}")
+
+    edits: list[tuple[int, int, str]] = []        # (start index, end index exclusive, new text), 0-based lines
+    changed: list[str] = []
+    ref_statements = ref_tree.body
+    for defined, node in definitions:
+        if defined in header.adds:
+            continue
+        targets = ref_defs.get(defined)
+        if not targets:
+            fail(f"redefines {defined}, which the reference no longer defines "
+                 f"(list it in '# adds:' if it is a new helper)")
+        if len(targets) > 1:
+            fail(f"the reference defines {defined} {len(targets)} times at top level; cannot tell which to replace")
+        target = targets[0]
+        if type(target) is not type(node) and not {type(target), type(node)} <= {ast.Assign, ast.AnnAssign}:
+            kinds = {ast.FunctionDef: "a function", ast.AsyncFunctionDef: "a function", ast.ClassDef: "a class"}
+            fail(f"{defined} is {kinds.get(type(target), 'an assignment')} in the reference but "
+                 f"{kinds.get(type(node), 'an assignment')} in the overlay")
+        if normalised(target) == normalised(node):
+            fail(f"copies {defined} unchanged: drop it from the overlay")
+        start, end = _first_line(target), target.end_lineno
+        index = ref_statements.index(target)
+        neighbours = ref_statements[index - 1:index] + ref_statements[index + 1:index + 2]
+        if any(n.end_lineno >= start and n.lineno <= end for n in neighbours):
+            fail(f"the reference's {defined} shares a line with another statement; cannot replace it")
+        edits.append((start - 1, end, _segment(over_lines, node)))
+        changed.append(defined)
+
+    # imports the reference does not already have, after the reference's imports
+    have = {key for node in ref_statements if isinstance(node, (ast.Import, ast.ImportFrom))
+            for key in _import_keys(node)}
+    future, plain = [], []
+    for node in imports:
+        keep = [alias for alias, key in zip(node.names, _import_keys(node)) if key not in have]
+        have.update(_import_keys(node))
+        if keep:
+            new = copy.copy(node)
+            new.names = keep
+            (future if isinstance(node, ast.ImportFrom) and node.module == "__future__" else plain).append(
+                ast.unparse(new) + "\n")
+    if future:
+        after = [n for n in ref_statements if _is_docstring(n) and n is ref_statements[0]
+                 or isinstance(n, ast.ImportFrom) and n.module == "__future__"]
+        at = after[-1].end_lineno if after else 0
+        edits.append((at, at, "".join(future)))
+    if plain:
+        ref_imports = [n for n in ref_statements if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if ref_imports:
+            at = ref_imports[-1].end_lineno
+        else:
+            leading = [n for n in ref_statements[:1] if _is_docstring(n)]
+            at = leading[0].end_lineno if leading else 0
+        edits.append((at, at, "".join(plain)))
+
+    # new helpers after the reference's last definition
+    added_text = "".join("\n\n" + _segment(over_lines, node) for defined, node in definitions
+                         if defined in header.adds)
+    if added_text:
+        defs = [n for n in ref_statements if _defined_name(n) is not None]
+        at = defs[-1].end_lineno if defs else len(ref_lines)
+        edits.append((at, at, added_text))
+
+    lines = list(ref_lines)
+    # apply from the bottom up; at one position, later-listed inserts go first so that
+    # imports stay above definitions
+    order = sorted(range(len(edits)), key=lambda i: (edits[i][0], edits[i][1], i), reverse=True)
+    for start, end, text in (edits[i] for i in order):
+        lines[start:end] = [text]
+    source = "".join(lines)
+    if not source.endswith("\n"):
+        source += "\n"
+    trailer = [f"# ---- built by autograder.mutants: mutant {name}, replacing "
+               f"{', '.join(changed) or 'nothing'}" + (f", adding {', '.join(header.adds)}" if header.adds else "")]
+    trailer += [f"# {key}: {value}" for key, value in (("mutant", header.mutant), ("expect", header.expect)) if value]
+    source += "\n" + "\n".join(trailer) + "\n"
+
+    result_tree = _parse(source, f"mutant {name} (built)")
+    if normalised(result_tree) == normalised(ref_tree):
+        fail("changes nothing: the built module equals the reference")
+    try:
+        compile(source, f"<mutant {name}>", "exec")
+    except SyntaxError as exc:         # e.g. a misplaced __future__ import
+        fail(f"the built module does not compile (line {exc.lineno}): {exc.msg}")
+    return Built(source=source, changed=tuple(changed), adds=tuple(header.adds), header=header)
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """The full lines of ``node`` (decorators included), with the comment lines directly
+    above it (not the header)."""
+    start = _first_line(node) - 1
+    while start > 0:
+        above = lines[start - 1].strip()
+        if not above.startswith("#") or _HEADER_LINE.match(above):
+            break
+        start -= 1
+    text = "".join(lines[start:node.end_lineno])
+    return text if text.endswith("\n") else text + "\n"
+
+
+# ---- which tasks a mutant may lose points in -----------------------------------------
+def _referenced_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def allowed_tasks(tasks, reference_source: str, changed) -> dict[str, str]:
+    """``{task number: function}`` of the tasks a mutant that replaces ``changed`` may lose
+    points in: the tasks whose function it changes, and the tasks whose function reaches a
+    changed non-task definition (a private helper) through the reference's top-level
+    definitions.  The walk stops at other task functions: those are judged with the
+    reference substituted, so a bug is charged once, where it is.  ``tasks`` are the
+    registry's (``.number``, ``.function``)."""
+    changed = set(changed)
+    task_functions = {t.function for t in tasks}
+    defs = {name: nodes[-1] for name, nodes in _top_level_definitions(ast.parse(reference_source)).items()}
+    refs = {name: _referenced_names(node) & defs.keys() for name, node in defs.items()}
+    allowed = {}
+    for task in tasks:
+        if task.function in changed:
+            allowed[task.number] = task.function
+            continue
+        todo, seen = list(refs.get(task.function, ())), {task.function}
+        while todo:
+            current = todo.pop()
+            if current in seen or current in task_functions:
+                continue
+            seen.add(current)
+            if current in changed:
+                allowed[task.number] = task.function
+                break
+            todo.extend(refs.get(current, ()))
+    return allowed
+
+
+# ---- helpers for the registry ------------------------------------------------------
+def build_file(assignment, overlay: Path) -> Built:
+    """Build ``overlay`` (a file in ``assignment.mutants_dir``) against today's reference."""
+    overlay = Path(overlay)
+    return build_mutant(assignment.solution_path.read_text(encoding="utf-8"),
+                        overlay.read_text(encoding="utf-8"), f"{assignment.id}/{overlay.stem}")
+
+
+def _main(argv=None) -> int:
+    import click
+
+    from autograder import registry
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    def cli():
+        """Build mutant overlays (autograder/suites/<id>/mutants/*.py) against the reference."""
+
+    @cli.command("build")
+    @click.argument("assignment_id")
+    @click.argument("mutant")
+    def build_cmd(assignment_id, mutant):
+        """Print the full module of MUTANT (a name in the mutants folder, or a path)."""
+        assignment = registry.get(assignment_id)
+        path = Path(mutant)
+        if not path.is_file():
+            path = assignment.mutants_dir / f"{Path(mutant).stem}.py"
+        if not path.is_file():
+            known = ", ".join(m.stem for m in assignment.mutants()) or "none"
+            raise click.ClickException(f"no mutant {mutant!r} in {assignment.mutants_dir} (known: {known})")
+        try:
+            click.echo(build_file(assignment, path).source, nl=False)
+        except MutantError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @cli.command("check")
+    @click.argument("ids", nargs=-1)
+    def check_cmd(ids):
+        """Build every mutant of the assignments IDS (all when none is given)."""
+        chosen = [registry.get(i) for i in ids] if ids else list(registry.all_assignments())
+        bad = 0
+        for assignment in chosen:
+            for path in assignment.mutants():
+                try:
+                    built = build_file(assignment, path)
+                    click.echo(f"ok   {assignment.id}/{path.stem}: replaces {', '.join(built.changed) or '-'}"
+                               + (f"; adds {', '.join(built.adds)}" if built.adds else ""))
+                except MutantError as exc:
+                    bad += 1
+                    click.echo(f"FAIL {exc}")
+        if bad:
+            raise click.ClickException(f"{bad} mutant(s) do not build")
+
+    try:
+        cli.main(args=argv, prog_name="python -m autograder.mutants", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,104 @@
+"""The grader's archives: ``<id>-gradescope.zip`` (Gradescope's autograder format) and
+``<id>-otter.zip`` (``otter run -a``), both the engine plus this assignment's hidden
+suite and reference, grading through :func:`autograder.engine.grade_submission`."""
+from __future__ import annotations
+
+import pprint
+import re
+
+from autograder import ROOT, __version__, registry
+from autograder.release.archive import (Entry, ReleaseError, file_entry, json_bytes, requirements_txt,
+                                        template_entry, tree_entries, wanted)
+from autograder.release.student import handout_files
+
+BRIDGE_PATH = "tests/dl_bridge/bridge.py"
+
+
+def grader_source_entries(a: registry.Assignment, prefix: str = "") -> list[Entry]:
+    """The engine, this assignment's hidden suite and reference, shared/ and the handout:
+    what ``autograder.engine.grade_submission`` needs, with ``ROOT`` at the archive root."""
+    entries = []
+    pkg = ROOT / "autograder"
+    for path in sorted(p for p in pkg.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = path.relative_to(pkg)
+        if not wanted(rel) or rel.parts[0] == "release_templates":
+            continue
+        if rel.parts[0] == "suites" and len(rel.parts) > 2 and rel.parts[1] != a.id:
+            continue                                   # other assignments' suites
+        if rel.parts[0] == "suites" and len(rel.parts) > 2 and rel.parts[2] == "mutants":
+            continue                                   # validation only
+        entries.append(file_entry(path, f"{prefix}autograder/{rel.as_posix()}", False))
+    entries += tree_entries(ROOT / "shared", f"{prefix}shared/")
+    entries += tree_entries(a.solution_dir, f"{prefix}solutions/{a.id}/")
+    entries += [file_entry(p, f"{prefix}assignments/{a.id}/{p.name}", False) for p in handout_files(a)]
+    for name in ("conftest.py", "pyproject.toml", "grade.py", "README.md"):
+        if (ROOT / name).is_file():
+            entries.append(file_entry(ROOT / name, prefix + name, False))
+    entries += [
+        Entry(prefix + "release.json", json_bytes({"assignment": a.id, "module": a.module,
+                                                   "grader_version": __version__, "title": a.title,
+                                                   "functions": list(a.functions)})),
+        Entry(prefix + "requirements.txt", requirements_txt().encode("utf-8")),
+        template_entry("dl_run.py", prefix + "dl_run.py"),
+        template_entry("setup.sh", prefix + "setup.sh", executable=True),
+    ]
+    return entries
+
+
+def gradescope_entries(a: registry.Assignment) -> list[Entry]:
+    return grader_source_entries(a) + [template_entry("run_autograder", "run_autograder", executable=True)]
+
+
+# ---- otter-grader --------------------------------------------------------------------
+def hidden_tests(a: registry.Assignment) -> list[dict]:
+    """The graded items of the hidden suite (name, number, task, points, visibility), in the
+    order and numbering of results.json: the engine's own inventory (it collects the suite;
+    nothing runs)."""
+    from autograder.engine import inventory
+    items = inventory(a.id)
+    if not items:
+        raise ReleaseError(f"{a.id}: collecting the hidden suite found no graded test "
+                           f"(try: python -m pytest --collect-only {a.suite_dir.relative_to(ROOT)})")
+    return items
+
+
+def _otter_case(item: dict) -> dict:
+    code = ("import os, runpy, sys\n"
+            f"_dl_bridge = next(os.path.join(d or '.', {BRIDGE_PATH!r}) for d in [os.getcwd(), *sys.path] "
+            f"if os.path.isfile(os.path.join(d or '.', {BRIDGE_PATH!r})))\n"
+            f"runpy.run_path(_dl_bridge)['passed']({item['number']!r}, {item['name']!r})")
+    lines = code.splitlines()
+    doctest = "\n".join(">>> " + ln for ln in lines) + "\nTrue"
+    return {"name": f"{item['number']} {item['name']}", "code": doctest, "hidden": item["visibility"] != "visible",
+            "locked": False, "points": float(item["points"]),
+            "failure_message": f"{item['number']} {item['name']}: failed (see the feedback above)"}
+
+
+def otter_test_files(a: registry.Assignment, items: list[dict] | None = None) -> list[Entry]:
+    """One OK-format test file per task; one case per graded hidden item, worth its points.
+    CUDA items are left out (the platforms grade on CPU, where they are skipped and not counted)."""
+    items = hidden_tests(a) if items is None else items
+    by_task: dict[str, list[dict]] = {}
+    for item in items:
+        if item["cuda"] or item["points"] <= 0:
+            continue
+        by_task.setdefault(item["task"] or "0", []).append(item)
+    entries = []
+    for task, its in by_task.items():
+        spec = {"name": f"task {task}", "points": None,
+                "suites": [{"type": "doctest", "scored": True, "setup": "", "teardown": "",
+                            "cases": [_otter_case(i) for i in its]}]}
+        text = ("# Generated by autograder.release: each case asks the dl-autograder engine for the\n"
+                "# result of one hidden test (see tests/dl_bridge/bridge.py).\n"
+                f"OK_FORMAT = True\n\ntest = {pprint.pformat(spec, indent=1, width=110, sort_dicts=False)}\n")
+        slug = re.sub(r"[^0-9A-Za-z]+", "_", task).strip("_") or "0"
+        entries.append(Entry(f"tests/task_{slug}.py", text.encode("utf-8")))
+    return entries
+
+
+def otter_entries(a: registry.Assignment, items: list[dict] | None = None) -> list[Entry]:
+    config = {"lang": "python", "print_summary": True, "show_stdout": False, "zips": False}
+    return grader_source_entries(a) + otter_test_files(a, items) + [
+        Entry("otter_config.json", json_bytes(config)),
+        template_entry("otter_bridge.py", BRIDGE_PATH),
+    ]

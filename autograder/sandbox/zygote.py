@@ -1,0 +1,117 @@
+"""The zygote: imports torch once, then forks one worker per request.
+
+Started by the grader (``autograder/isolation/zygote.py``) from a private copy of this
+package and of ``shared/``, never from the grader's tree.  Requests arrive on a unix
+socket: a JSON config plus three descriptors (requests in, replies out, the worker's
+stdout/stderr); replies are ``{"pid"}`` or ``{"status"}``.  Forking a process that has
+only *imported* torch (no thread pool started yet) is safe; each child confines itself
+(:mod:`.jail`) before it imports the student's module (:mod:`.serve`).
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+
+def serve_zygote(control_fd: int) -> None:
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+    import shared.fingerprint  # noqa: F401
+    import shared.optrace  # noqa: F401
+    import shared.protocol  # noqa: F401
+    import shared.wire  # noqa: F401
+    from . import jail, serve  # noqa: F401
+    with shared.optrace.OpTrace(("conv2d",), ("aten::convolution",)):   # its first use imports ~800 modules:
+        torch.ones(1).add(1)                                            # do it once, here, outside the sandbox
+    try:
+        import pyseccomp  # noqa: F401
+    except ImportError:
+        pass
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)          # PR_SET_PDEATHSIG: die with the grader
+    control = socket.socket(fileno=control_fd)
+    children: set[int] = set()
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        except OSError:
+            os._exit(0)
+        if not data:
+            os._exit(0)
+        request = json.loads(data)
+        if "killall" in request:
+            for child in list(children):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except OSError:
+                    pass
+            for child in list(children):
+                _status(child, 2.0)
+            children.clear()
+            control.send(b'{"killed": true}')
+            continue
+        if "status" in request:
+            gone, status = _status(request["status"], request.get("wait", 0))
+            if gone:
+                children.discard(request["status"])       # reaped: its pid may be reused
+            control.send(json.dumps({"status": status}).encode())
+            continue
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _worker(request, fds)
+        for fd in fds:
+            os.close(fd)
+        children.add(pid)
+        control.send(json.dumps({"pid": pid}).encode())
+
+
+def _status(pid: int, wait: float) -> tuple[bool, int | None]:
+    """(reaped or not ours, exit code or None)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True, None
+        if done:
+            return True, os.waitstatus_to_exitcode(raw)
+        if time.monotonic() >= deadline:
+            return False, None
+        time.sleep(0.02)
+
+
+def _worker(config: dict, fds: list[int]) -> None:
+    from shared import protocol
+    from . import jail, serve
+    try:
+        os.setsid()
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)      # die with the zygote
+        os.dup2(fds[2], 1)
+        os.dup2(fds[2], 2)
+        os.close(fds[2])
+        os.environ.update({"HOME": config["workdir"], "TMPDIR": config["workdir"]})
+        import torch
+        threads = int(config.get("threads", 1))
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:
+            pass
+        chan = protocol.Channel(fds[0], fds[1])
+        enforced = jail.enter(config)      # as root this forks: we go on as PID 1 of a new namespace
+        serve.main(config, chan, enforced)
+    except BaseException as exc:           # nothing may escape into the zygote's loop
+        try:
+            print(f"worker failed to start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            os._exit(4)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    serve_zygote(int(sys.argv[1]))

@@ -4,9 +4,10 @@ One task per submission.  The submission's bytes travel with the task (a folder 
 zipped first), so the workers need no shared filesystem: a worker writes them to a
 temporary folder, grades them there with :func:`autograder.engine.grade_submission`
 (isolated workers as on a single machine) and sends back the results dict and the
-small side files next to results.json (``student_output.txt``).  Only the submitting
-machine writes the output folder: ``OUT/<name>/results.json`` (temporary file, then
-rename) and ``OUT/gradebook.csv``, exactly as a local batch does.
+side files next to results.json (``student_output.txt``, ``source.py``, ``feedback.html``).
+Only the submitting machine writes the output folder: ``OUT/<name>/results.json``
+(temporary file, then rename), the side files and ``OUT/gradebook.csv``, exactly as a
+local batch does.
 
 * Task keys are stable per submission (assignment, name, settings and a hash of the
   bytes): a submission is one task, and one task is one gradebook row.
@@ -17,7 +18,9 @@ rename) and ``OUT/gradebook.csv``, exactly as a local batch does.
 * Results are taken as they complete (``as_completed``); ``on_done`` is called once per
   submission, from the calling thread.
 * A task that fails (an exception on the worker, a worker killed too often) gives the
-  submission a results.json with score 0 and a message; the batch goes on.
+  submission a results.json with score 0 and a message; the batch goes on.  When the
+  engine itself reports a grader failure with its own score-0 results.json, that one is
+  kept, as in a local batch.  Either way ``error`` carries the details for the instructor.
 
 From the engine this module uses only "grade this submission file into this results
 path" (``grade_submission``) and "the batch's folder name of each submission"
@@ -58,14 +61,15 @@ class ClusterError(RuntimeError):
 
 @dataclass
 class ClusterGraded:
-    """One submission of a cluster batch; the same fields as the engine's local result
-    (``name``, ``submission``, ``results``, ``error``) plus where it was graded."""
+    """One submission of a cluster batch; the fields of a local batch's result (``name``,
+    ``submission``, ``results``, ``error``, ``skipped``) plus where it was graded."""
     name: str
     submission: Path
     results: dict | None
     error: str | None = None          # the grader failed (for the instructor); results then has score 0
     worker: str | None = None         # the dask worker that graded it
     key: str = ""                     # the dask task key
+    skipped: bool = False             # never: a cluster batch has no --resume
 
 
 @dataclass(frozen=True)

@@ -204,9 +204,10 @@ class Session:
         if missing:
             raise pytest.UsageError("hidden tests without a task marker (every graded test needs "
                                     "@pytest.mark.task):\n  " + "\n  ".join(missing))
-        if not items:
-            return
-        spec = self.spec_for(items[0])
+        graded = [item for item in items if self._spec is not None or registry.for_path(Path(str(item.path)))]
+        if not graded:
+            return                       # the framework's own tests: nothing to grade
+        spec = self.spec_for(graded[0])
         declared = {t.number for t in self.assignment.tasks}
         unknown = sorted({item.get_closest_marker("task").args[0] for item in items
                           if item.get_closest_marker("task")} - declared)
@@ -225,6 +226,8 @@ class Session:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
+        if self._spec is None:
+            return                       # not a graded run
         report = outcome.get_result()
         record = self.outcomes.get(item.nodeid)
         if record is None:

@@ -42,7 +42,7 @@ from shared import protocol
 from shared.feedback import (BudgetSpent, ForbiddenAPI, MissingFunction, StudentCodeError, StudentRaised,
                              StudentTimeout, Tampering, TimedOutEarlier)
 from shared.fingerprint import checksum
-from shared.optrace import OpTrace
+from shared.optrace import OpTrace, warm_up
 
 
 def load_module(path: Path, name: str | None = None):
@@ -79,11 +79,11 @@ class Guard:
     def __init__(self, budget: float | None = None):
         self.budget = budget
         self.spent = 0.0
-        self.timed_out: set[str] = set()
+        self.timed_out: dict[str, float] = {}
 
     def check(self, name: str) -> None:
         if name in self.timed_out:
-            raise TimedOutEarlier(name)
+            raise TimedOutEarlier(name, self.timed_out[name])
         if self.budget and self.spent >= self.budget:
             raise BudgetSpent(self.budget)
 
@@ -93,8 +93,8 @@ class Guard:
         started = time.monotonic()
         try:
             yield
-        except StudentTimeout:
-            self.timed_out.add(name)
+        except StudentTimeout as exc:
+            self.timed_out[name] = exc.seconds
             raise
         finally:
             self.spent += time.monotonic() - started
@@ -142,6 +142,7 @@ class StudentAdapter:
         """Inside the block the calls are traced; leaving it fails the test when a forbidden
         API of ``fn_name`` was reached (or the static check found one), even if the
         student's code caught the error."""
+        warm_up()
         declared = self.tasks.get(fn_name, {})
         apis = tuple(dict.fromkeys((*apis, *declared.get("forbidden", ()))))
         findings = [*self.static.get(fn_name, ()), *self.static.get("*", ())]

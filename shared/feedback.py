@@ -48,6 +48,7 @@ class StudentRaised(StudentCodeError):
 
 class StudentTimeout(StudentCodeError):
     def __init__(self, name: str, seconds: float):
+        self.seconds = seconds
         super().__init__(f"timed out after {seconds:g} s in {name}; your code was stopped.",
                          "look for an infinite loop or Python loops over tensor elements")
 
@@ -81,8 +82,10 @@ class BadReturn(StudentCodeError):
 
 
 class TimedOutEarlier(StudentCodeError):
-    def __init__(self, name: str):
-        super().__init__(f"not run: {name} timed out earlier in this grading, so its later calls are skipped.",
+    def __init__(self, name: str, seconds: float | None = None):
+        after = f" after {seconds:g} s" if seconds else ""
+        super().__init__(f"not run: timed out{after} in {name} earlier in this grading, so its later calls are "
+                         "skipped.",
                          "look for an infinite loop or Python loops over tensor elements")
 
 

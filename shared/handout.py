@@ -153,7 +153,8 @@ def _cells(nb, name: str) -> list[dict]:
         raise HandoutError(f"{name} is not a valid Jupyter notebook (it is not a JSON object)")
     cells = nb.get("cells")
     if cells is None and isinstance(nb.get("worksheets"), list):      # nbformat 3
-        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])]
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) and isinstance(ws.get("cells"), list)
+                 for c in ws["cells"]]
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
         raise HandoutError(f"{name} is not a valid Jupyter notebook (it has no list of cells)")
     return cells
@@ -180,7 +181,8 @@ def code_cells(text: str | bytes, name: str = "the notebook") -> list[tuple[str,
             source = "".join(source)
         if not isinstance(source, str):
             raise HandoutError(f"{name} is not a valid Jupyter notebook (cell {i + 1}: its source is not text)")
-        tags = (cell.get("metadata") or {}).get("tags") or ()
+        metadata = cell.get("metadata")
+        tags = (metadata.get("tags") if isinstance(metadata, dict) else None) or ()
         out.append((source, tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()))
     return out
 

@@ -55,6 +55,19 @@ class _Operators(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
+_WARM = False
+
+
+def warm_up() -> None:
+    """The first TorchDispatchMode imports ~800 modules (seconds): do it outside any timer."""
+    global _WARM
+    if not _WARM:
+        import torch
+        with OpTrace(("relu",), ("aten::relu",)):
+            torch.zeros(1).add(1)
+        _WARM = True
+
+
 class OpTrace:
     """``with OpTrace(apis, ops) as trace: ...`` then ``trace.hits``: the forbidden calls seen."""
 

@@ -202,6 +202,77 @@ def test_timestep_embedding_matches_diffusers(dim, max_period):
     torch.testing.assert_close(got64, expected64)
 
 
+# ---- the sampling loops --------------------------------------------------------------
+class _Denoiser:
+    """A noise predictor that keeps the samples O(1): the optimal one for data ~ N(0, 0.25 I)
+    plus a small TinyEpsModel term; counts its calls."""
+
+    def __init__(self, abar, channels, dtype):
+        self.abar, self.net, self.calls = abar.double(), TinyEpsModel(channels, seed=3, dtype=dtype), []
+
+    def __call__(self, x, t):
+        self.calls.append(int(t[0]))
+        a = self.abar[t].reshape(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+        with torch.no_grad():
+            return (1 - a).sqrt() * x / (0.25 * a + 1 - a) + 0.1 * self.net(x, t)
+
+
+def _diffusers_loop(sched, model, shape, seed, dtype, **step_kw):
+    """The loop a diffusers pipeline runs: latents from randn_tensor, then scheduler.step."""
+    from diffusers.utils.torch_utils import randn_tensor
+    g = _gen(seed)
+    x = randn_tensor(shape, generator=g, dtype=dtype)
+    for t in sched.timesteps:
+        eps = model(x, torch.full((shape[0],), int(t)))
+        x = sched.step(eps, t, x, generator=g, **step_kw).prev_sample
+    return x
+
+
+@pytest.mark.parametrize("schedule", ["linear", "squaredcos_cap_v2"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("T", [1, 2, 40])
+def test_ddpm_sample_matches_diffusers_loop(schedule, dtype, T):
+    sched = _to64(DDPMScheduler(num_train_timesteps=T, beta_schedule=schedule, clip_sample=False,
+                                variance_type="fixed_small", prediction_type="epsilon"))
+    sched.set_timesteps(T)
+    shape = (3, 2, 4, 4)
+    expected = _diffusers_loop(sched, _Denoiser(sched.alphas_cumprod, 2, dtype), shape, 11, dtype)
+    model = _Denoiser(sched.alphas_cumprod, 2, dtype)
+    got = ref.ddpm_sample(model, shape, sched.betas, _gen(11), dtype=dtype)
+    assert got.dtype == dtype and got.shape == shape
+    assert model.calls == list(range(T - 1, -1, -1))
+    tol = {} if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(got, expected, **tol)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "squaredcos_cap_v2"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("T,steps", [(1000, 50), (100, 7), (30, 30), (10, 1)])
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_ddim_sample_matches_diffusers_loop(schedule, dtype, T, steps, eta):
+    sched = _to64(DDIMScheduler(num_train_timesteps=T, beta_schedule=schedule, clip_sample=False,
+                                set_alpha_to_one=True, prediction_type="epsilon", timestep_spacing="leading"))
+    sched.set_timesteps(steps)
+    shape = (2, 3, 4, 2)
+    expected = _diffusers_loop(sched, _Denoiser(sched.alphas_cumprod, 3, dtype), shape, 12, dtype, eta=eta)
+    model = _Denoiser(sched.alphas_cumprod, 3, dtype)
+    got = ref.ddim_sample(model, shape, sched.alphas_cumprod, steps, _gen(12), eta=eta, dtype=dtype)
+    assert got.dtype == dtype and got.shape == shape
+    assert model.calls == sched.timesteps.tolist()
+    tol = {} if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(got, expected, **tol)
+
+
+def test_samplers_ignore_the_global_rng():
+    abar = ref.alphas_cumprod(ref.linear_beta_schedule(20))
+    outs = []
+    for global_seed in (0, 1):
+        torch.manual_seed(global_seed)
+        outs.append((ref.ddpm_sample(_Denoiser(abar, 2, torch.float32), (2, 2, 3), ref.linear_beta_schedule(20), _gen(5)),
+                     ref.ddim_sample(_Denoiser(abar, 2, torch.float32), (2, 2, 3), abar, 5, _gen(5), eta=1.0)))
+    assert all(torch.equal(a, b) for a, b in zip(*outs))
+
+
 # ---- the stub ------------------------------------------------------------------------
 def test_every_stub_function_raises_task():
     stub = load_module(A4.stub_path, "_a4_stub_under_test")

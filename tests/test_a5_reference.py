@@ -1,8 +1,9 @@
 """The a5_gan reference checked against torch, and the stub checked to be a stub.
 
 Independent of the hidden suite: expected values come from torch's BCEWithLogits,
-torch.distributions.kl_divergence, autograd on the textbook (unstable) formulas at
-moderate logits, and the DCGAN tutorial's parameter counts computed from layer shapes.
+torch.distributions.kl_divergence (and Bernoulli log_prob), autograd on the textbook
+(unstable) formulas at moderate logits, the DCGAN tutorial's parameter counts computed
+from layer shapes, and the Gram matrix / style loss written out with einsum.
 """
 import inspect
 import math
@@ -20,7 +21,8 @@ REFERENCE = load_module(ROOT / "solutions" / "a5_gan" / "a5_gan.py", "_a5_refere
 STUB = load_module(ROOT / "assignments" / "a5_gan" / "a5_gan.py", "_a5_stub_under_test")
 TASKS = {"discriminator_loss": "1.1", "generator_loss": "1.2", "lsgan_discriminator_loss": "2.1",
          "lsgan_generator_loss": "2.2", "cycle_consistency_loss": "2.3", "dcgan_init_": "3.1",
-         "Generator": "3.2", "Discriminator": "3.3", "reparameterize": "4.1", "gaussian_kl": "4.2"}
+         "Generator": "3.2", "Discriminator": "3.3", "reparameterize": "4.1", "gaussian_kl": "4.2",
+         "vae_loss": "4.3", "gram_matrix": "5.1", "style_loss": "5.2"}
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -111,6 +113,115 @@ def test_reparameterize_sample_distribution():
     mu2, lv2 = torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g)
     torch.testing.assert_close(REFERENCE.reparameterize(mu2, lv2, noise),
                                mu2 + torch.exp(0.5 * lv2) * noise)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 7), (3, 1, 5, 4)])
+def test_vae_loss_equals_torch(dtype, shape):
+    g = torch.Generator().manual_seed(3)
+    logits = (torch.randn(shape, generator=g, dtype=torch.float64) * 4).to(dtype)
+    x = torch.rand(shape, generator=g, dtype=torch.float64).to(dtype)
+    x[0] = x[0].round()                                   # exact 0/1 targets too
+    mu = torch.randn(shape[0], 3, generator=g, dtype=torch.float64).to(dtype)
+    logvar = torch.randn(shape[0], 3, generator=g, dtype=torch.float64).to(dtype)
+    for beta in (1.0, 0.25):
+        loss, recon, kl = REFERENCE.vae_loss(logits, x, mu, logvar, beta=beta)
+        expected_recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / shape[0]
+        expected_kl = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)),
+                                    Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(-1).mean()
+        torch.testing.assert_close(recon, expected_recon)
+        torch.testing.assert_close(kl, expected_kl)
+        torch.testing.assert_close(loss, expected_recon + beta * expected_kl)
+        assert loss.shape == recon.shape == kl.shape == () and loss.dtype == dtype
+    # binary x: the reconstruction term is minus the Bernoulli log-likelihood
+    xb = x.round()
+    bern = -torch.distributions.Bernoulli(logits=logits.double()).log_prob(xb.double()).flatten(1).sum(1).mean()
+    torch.testing.assert_close(REFERENCE.vae_loss(logits, xb, mu, logvar)[1], bern.to(dtype))
+
+
+def test_vae_loss_gradients_and_stability():
+    # moderate logits: autograd of the textbook formula is the oracle
+    l = torch.linspace(-6, 6, 12, dtype=torch.float64).reshape(3, 4).requires_grad_(True)
+    x = torch.rand(3, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    p = torch.sigmoid(l)
+    naive = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(1).mean()
+    (expected,) = torch.autograd.grad(naive, l)
+    l2 = l.detach().clone().requires_grad_(True)
+    zeros = torch.zeros(3, 2, dtype=torch.float64)
+    REFERENCE.vae_loss(l2, x, zeros, zeros)[0].backward()
+    torch.testing.assert_close(l2.grad, expected)
+    # logits of +-1e4: finite, equal to torch's stable BCE, gradient sigmoid(l) - x
+    for dtype in DTYPES:
+        big = torch.tensor([[1e4, -1e4, 1e4, -1e4, 0.0]], dtype=dtype, requires_grad=True)
+        xt = torch.tensor([[1.0, 0.0, 0.0, 1.0, 0.5]], dtype=dtype)
+        loss, recon, _ = REFERENCE.vae_loss(big, xt, torch.zeros(1, 2, dtype=dtype), torch.zeros(1, 2, dtype=dtype))
+        torch.testing.assert_close(recon, F.binary_cross_entropy_with_logits(big.detach(), xt, reduction="sum"))
+        loss.backward()
+        torch.testing.assert_close(big.grad, torch.sigmoid(big.detach()) - xt)
+
+
+def test_vae_loss_dispatches_no_forbidden_op():
+    """The forbidden_ops of task 4.3 are what the BCE functions dispatch; the reference uses none of them."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from autograder import registry
+
+    class Ops(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.seen.add(f"aten::{func.overloadpacket.__name__}")
+            return func(*args, **(kwargs or {}))
+
+    task = registry.get("a5_gan").task("4.3")
+    forbidden = set(task.forbidden_ops)
+    l, x = torch.randn(3, 4), torch.rand(3, 4)
+    for call in (lambda: F.binary_cross_entropy_with_logits(l, x), lambda: F.binary_cross_entropy(torch.sigmoid(l), x),
+                 lambda: F.softplus(l), lambda: F.logsigmoid(l)):
+        with Ops() as ops:
+            call()
+        assert ops.seen & forbidden, sorted(ops.seen)
+    lr = l.clone().requires_grad_(True)
+    with Ops() as ops:
+        REFERENCE.vae_loss(lr, x, torch.randn(3, 2), torch.randn(3, 2))[0].backward()
+    assert not ops.seen & forbidden, sorted(ops.seen & forbidden)
+    assert task.calls == ("gaussian_kl",)
+    assert registry.get("a5_gan").task("5.2").calls == ("gram_matrix",)
+
+
+# ---- style transfer against einsum ------------------------------------------------------
+def _gram(f):
+    b, c, h, w = f.shape
+    return torch.einsum("bihw,bjhw->bij", f, f) / (c * h * w)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gram_matrix_and_style_loss_equal_einsum(dtype):
+    g = torch.Generator().manual_seed(5)
+    feats = [torch.randn(s, generator=g, dtype=torch.float64).to(dtype) for s in [(2, 3, 4, 5), (2, 6, 2, 2)]]
+    styles = [torch.randn(s, generator=g, dtype=torch.float64).to(dtype) for s in [(2, 3, 4, 5), (2, 6, 2, 2)]]
+    for f in feats:
+        gram = REFERENCE.gram_matrix(f)
+        torch.testing.assert_close(gram, _gram(f))
+        torch.testing.assert_close(gram, gram.transpose(1, 2))                     # symmetric
+        for b in range(f.shape[0]):                                                 # samples do not mix
+            torch.testing.assert_close(gram[b], f[b].reshape(f.shape[1], -1) @ f[b].reshape(f.shape[1], -1).T
+                                       / f[b].numel())
+    expected = sum(w * ((_gram(a) - _gram(b)) ** 2).mean() for w, a, b in zip([0.7, 2.0], feats, styles))
+    torch.testing.assert_close(REFERENCE.style_loss(feats, styles, [0.7, 2.0]), expected)
+    unweighted = sum(((_gram(a) - _gram(b)) ** 2).mean() for a, b in zip(feats, styles))
+    torch.testing.assert_close(REFERENCE.style_loss(feats, styles), unweighted)
+    # one style image for the whole batch broadcasts
+    one = [s[:1] for s in styles]
+    torch.testing.assert_close(REFERENCE.style_loss(feats, one),
+                               sum(((_gram(a) - _gram(b)) ** 2).mean() for a, b in zip(feats, one)))
+    assert REFERENCE.style_loss(feats, feats).item() == 0.0
+    # gradients flow to the generated features
+    leaf = feats[0].detach().double().requires_grad_(True)
+    REFERENCE.style_loss([leaf], [styles[0].double()]).backward()
+    assert leaf.grad is not None and leaf.grad.abs().sum() > 0
 
 
 # ---- DCGAN against the tutorial's numbers -------------------------------------------------

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.instructor.batch import csv_safe, describe_test, fmt_number, kind_of, load_batch, task_of, task_scores
+from autograder.instructor.batch import (csv_safe, describe_test, fmt_number, kind_of, load_batch, task_of,
+                                         task_scores)
 
 A1_TASKS = ["1.1", "1.2", "1.3", "1.4", "1.5"]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -84,3 +84,25 @@ def test_chromium_shows_visible_text_and_no_hidden_text(tmp_path, results):
     text = probe_page(after, tmp_path)["text"]
     assert "AFTERDUE-OUTPUT" in text and "PUBLISHED-OUTPUT" in text
     assert "HIDDEN-NAME-1" not in text and SECRET not in text
+
+
+def test_a_visible_summary_quoting_a_hidden_test_is_redacted(tmp_path):
+    hidden_output = ("your conv2d output has shape (2, 2, 6, 6); expected (2, 2, 3, 5).\n"
+                     "Hint: dilation places the kernel taps d pixels apart")
+    tests = [
+        make_test("Task 1.4 conv2d: 10 of 27 points", "1.4", 0, 0, tags=("summary",),
+                  output="9 of 15 tests failed. The first: 1.4 conv2d matches F.conv2d with dilation\n" + hidden_output,
+                  extra={"kind": "summary", "task": "1.4"}),
+        make_test("1.4 conv2d matches F.conv2d with dilation", "1.4.1", 0, 2, "failed", visibility="hidden",
+                  output=hidden_output),
+        make_test("1.1 conv_output_size [visible]", "1.1.1", 0, 2, "failed", output="Hint: dilation places the "
+                  "kernel taps d pixels apart"),           # a shown test's own line is never removed
+    ]
+    page = write_feedback_page(make_results(tests), tmp_path / "f.html").read_text()
+    assert "9 of 15 tests failed. The first: [a test not shown]" in page
+    assert "[details of a test not shown]" in page
+    assert "1.4 conv2d matches F.conv2d with dilation" not in page and "(2, 2, 3, 5)" not in page
+    assert page.count("Hint: dilation places the kernel taps d pixels apart") == 2     # summary + visible test
+    after = write_feedback_page(make_results([{**t, "visibility": "visible"} if t["number"] == "1.4.1" else t
+                                              for t in tests]), tmp_path / "g.html").read_text()
+    assert "The first: 1.4 conv2d matches F.conv2d with dilation" in after and "(2, 2, 3, 5)" in after

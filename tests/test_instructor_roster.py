@@ -136,3 +136,22 @@ def test_a_student_with_two_submissions_gets_the_latest(tmp_path):
     result = attach(out, roster)
     assert result.duplicates == {"7": ["jane", "jane-2"]}
     assert result.submission_of("7") == "jane-2"           # same known time: the later name (grade.py's -2)
+
+
+def test_roster_command_lists_matches_and_gaps(batch):
+    from click.testing import CliRunner
+    from autograder.cli import main
+    out, roster, meta = batch
+    result = CliRunner().invoke(main, ["roster", str(out), str(roster), "--gradescope-metadata", str(meta)])
+    assert result.exit_code == 0, result.output
+    assert "submission_1001 -> Eve Park (20230007), Frank Moon (20230008)  [gradescope]" in result.output
+    assert "doejane_LATE_12345_678901_a1_cnn -> Doe, Jane (20230002)  [canvas, LATE]" in result.output
+    assert "2 submission(s) match no roster row: chris_park, mystery_person" in result.output
+    assert "Nobody Here (20230012)" in result.output
+    assert (out / "roster.json").is_file()
+    plain = CliRunner().invoke(main, ["roster", str(out), str(roster)])
+    assert plain.exit_code == 0 and "pass its submission_metadata.yml with --gradescope-metadata" in plain.output
+    bad = out.parent / "bad.csv"
+    bad.write_text("name\nx\n")
+    result = CliRunner().invoke(main, ["roster", str(out), str(bad)])
+    assert result.exit_code != 0 and "no student_id column" in result.output

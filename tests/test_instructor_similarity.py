@@ -114,6 +114,10 @@ def test_matching_lines_are_shown_side_by_side():
     assert any("acc = acc + v * 2" in line for line in block.a_text)
     assert any("s = s + n * 7" in line for line in block.b_text)
     assert not any("i ** 3" in line for blk in pair.blocks for line in blk.a_text)    # a's own code
+    facing = [(at.strip(), bt.strip(), same) for _, at, _, bt, same in block.rows if "acc = acc + v" in at]
+    assert facing == [("acc = acc + v * 2", "s = s + n * 7", True)]          # renamed lines face each other
+    numbered = [(an, bn) for an, _, bn, _, same in block.rows if same]
+    assert all(a.splitlines()[an - 1].strip() and b.splitlines()[bn - 1].strip() for an, bn in numbered)
 
 
 def test_compare_batch_reads_source_py_and_names_what_it_left_out(tmp_path):
@@ -148,3 +152,15 @@ def test_three_hundred_submissions_take_seconds(tmp_path):
     elapsed = time.perf_counter() - started
     assert len(result.compared) == 300 and len(result.pairs) == 20
     assert elapsed < 30, f"{elapsed:.1f} s for 300 submissions"            # about 2 s on 2 shared cores
+
+
+def test_pair_scores_equal_set_arithmetic_in_one_block_or_many():
+    from autograder.instructor.similarity import _top_pairs
+    rng = random.Random(0)
+    sets = [frozenset(rng.sample(range(200), rng.randint(5, 60))) for _ in range(37)]
+    expected = sorted(((len(x & y) / len(x | y), len(x & y), i, j) for i, x in enumerate(sets)
+                       for j, y in enumerate(sets) if i < j and x & y), key=lambda t: (-t[0], -t[1], t[2], t[3]))
+    for block_cells in (20_000_000, 37 * 3):                 # one block; blocks of 3 rows
+        got = sorted(_top_pairs(sets, 10, block_cells=block_cells), key=lambda t: (-t[0], -t[1], t[2], t[3]))
+        assert [(i, j, shared) for _, shared, i, j in got[:10]] == [(i, j, s) for _, s, i, j in expected[:10]]
+        assert [score for score, *_ in got[:10]] == pytest.approx([score for score, *_ in expected[:10]])

@@ -19,9 +19,14 @@ import pytest
 import torch
 
 from autograder import ROOT, registry
-from autograder.engine import grade_many
-from autograder.worker import WorkerStudent
-from shared.feedback import StudentRaised, StudentTimeout
+from autograder.batch import grade_many
+from autograder.isolation.student import WorkerStudent
+from shared.feedback import StudentCodeError, StudentRaised, StudentTimeout
+
+
+def make_worker(path, assignment, timeout=10.0, limits=None):
+    return WorkerStudent(path, module=assignment.module, functions=assignment.functions, classes=assignment.classes,
+                         timeout=timeout, limits={"memory_mb": assignment.memory_mb, "nproc": 256, **(limits or {})})
 
 pytestmark = [
     pytest.mark.slow,
@@ -188,22 +193,27 @@ def test_a_fresh_worker_takes_over_after_a_timeout(tmp_path):
     module = tmp_path / "a1_cnn.py"
     module.write_text("import time\n"
                       "def conv2d(x, w, *a, **k):\n"
-                      "    if x.sum() > 0:\n        time.sleep(60)\n"
+                      "    time.sleep(60)\n"
+                      "def receptive_field(x):\n"
                       "    return x\n")
-    worker = WorkerStudent(module, registry.get("a1_cnn"), timeout=1.0)
+    worker = make_worker(module, registry.get("a1_cnn"), timeout=1.0)
     try:
         with pytest.raises(StudentTimeout, match="timed out after 1 s in conv2d"):
             worker.conv2d(torch.ones(2), torch.ones(1))
         first = worker.generation
-        assert torch.equal(worker.conv2d(-torch.ones(2), torch.ones(1)), -torch.ones(2))
+        assert torch.equal(worker.receptive_field(-torch.ones(2)), -torch.ones(2))
         assert worker.generation == first + 1
+        started = time.monotonic()               # a function that timed out fails at once afterwards
+        with pytest.raises(StudentCodeError, match="timed out after 1 s in conv2d earlier"):
+            worker.conv2d(torch.ones(2), torch.ones(1))
+        assert time.monotonic() - started < 0.5
     finally:
         worker.close()
 
 
 def test_memory_limit_stops_a_hog(tmp_path):
-    worker = WorkerStudent(CORPUS / "memory_hog.py", registry.get("a1_cnn"), timeout=60.0,
-                           limits={"memory_mb": 2048})
+    worker = make_worker(CORPUS / "memory_hog.py", registry.get("a1_cnn"), timeout=60.0,
+                         limits={"memory_mb": 2048})
     try:
         with pytest.raises(Exception, match="MemoryError: the memory limit was exceeded"):
             worker.receptive_field([(3, 1)])
@@ -220,7 +230,7 @@ def test_results_come_back_without_unpickling(tmp_path):
                       "    def __reduce__(self):\n"
                       "        return (open, ('/tmp/evil-was-here', 'w'))\n"
                       "def conv2d(*a, **k):\n    return Evil()\n")
-    worker = WorkerStudent(module, registry.get("a1_cnn"), timeout=5.0)
+    worker = make_worker(module, registry.get("a1_cnn"), timeout=5.0)
     try:
         with pytest.raises(Exception, match="cannot read|returned a value"):
             worker.conv2d(torch.ones(1), torch.ones(1))
@@ -249,13 +259,13 @@ def test_file_size_and_process_limits(tmp_path):
                       "            os._exit(0)\n"
                       "        made += 1\n"
                       "    return made\n")
-    worker = WorkerStudent(module, registry.get("a1_cnn"), timeout=20.0, limits={"file_mb": 1, "nproc": 40})
+    worker = make_worker(module, registry.get("a1_cnn"), timeout=20.0, limits={"file_mb": 1, "nproc": 40})
     try:
         with pytest.raises(StudentRaised, match="File too large"):
             worker.conv_output_size(5, 3)
         made = worker.receptive_field([(3, 1)])
         assert 0 < made < 40                   # refused well before the 100 it asked for
-        uid = worker.worker.uid
+        uid = worker.worker.confinement.uid
     finally:
         worker.close()
     assert not [p for p in processes_matching("no-such-marker") if f"uid={uid} " in p]   # children died too

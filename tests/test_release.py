@@ -466,7 +466,7 @@ def test_gradescope_run_refuses_links_in_the_upload(built, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     chosen, listing = proc.stdout.strip().splitlines()
     assert Path(chosen) != upload and not Path(chosen).exists()      # a private copy, removed at exit
-    assert eval(listing) == [f"work/{AID}.py", "work/conftest.py", "work/helpers.py"]
+    assert ast.literal_eval(listing) == [f"work/{AID}.py", "work/conftest.py", "work/helpers.py"]
 
 
 FAKE_DL_RUN = r"""

@@ -167,3 +167,104 @@ def test_separable_conv_params_matches_modules(student, bias):
                 count(nn.Conv2d(32, 32, 3, groups=32, bias=bias), nn.Conv2d(32, 64, 1, bias=bias)))
     assert_close(student.separable_conv_params(32, 64, 3, bias=bias), expected,
                  name="(standard, depthwise_separable)")
+
+
+# ---- 1.6 batch_norm2d -------------------------------------------------------------------------
+
+@pytest.mark.task("1.6")
+@pytest.mark.points(0)
+def test_batch_norm2d_docstring_example(student):
+    """1.6 batch_norm2d on the docstring's 2x2 example (output and running statistics)"""
+    x = torch.tensor([[[[1.]], [[2.]]], [[[3.]], [[6.]]]])
+    rm, rv = torch.zeros(2), torch.ones(2)
+    out = student.batch_norm2d(x, rm, rv)
+    # channel 0 holds 1 and 3 (mean 2, biased var 1), channel 1 holds 2 and 6 (mean 4, biased var 4)
+    var = torch.tensor([1.0, 4.0])
+    expected = torch.tensor([[-1.0, -2.0], [1.0, 2.0]]) / torch.sqrt(var + 1e-5)
+    assert_close(out[:, :, 0, 0], expected, name="batch_norm2d output",
+                 hint="(x - mean) / sqrt(var + eps) per channel, biased variance")
+    assert_close(rm, torch.tensor([0.2, 0.4]), name="running_mean",
+                 hint="update it in place: (1 - momentum) * running_mean + momentum * batch mean")
+    assert_close(rv, torch.tensor([1.1, 1.7]), name="running_var",
+                 hint="update it in place with the UNBIASED batch variance, var * n / (n - 1)")
+
+
+@pytest.mark.task("1.6")
+@pytest.mark.points(0)
+@pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_batch_norm2d_matches_torch(student, training, dtype):
+    """1.6 batch_norm2d matches F.batch_norm (output and running statistics)"""
+    x = randn((4, 3, 5, 6), 10, dtype) * 2 + 1
+    w, b = randn((3,), 11, dtype), randn((3,), 12, dtype)
+    rm, rv = randn((3,), 13, dtype) * 0.1, randn((3,), 14, dtype).abs() + 0.5
+    rm_mine, rv_mine = rm.clone(), rv.clone()
+    expected = F.batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5)
+    actual = student.batch_norm2d(x, rm_mine, rv_mine, w, b, training, 0.1, 1e-5)
+    assert_close(actual, expected, name="batch_norm2d output")
+    assert_close(rm_mine, rm, name="running_mean after the call")
+    assert_close(rv_mine, rv, name="running_var after the call")
+
+
+@pytest.mark.task("1.6")
+@pytest.mark.points(0)
+def test_batch_norm2d_gradients(student):
+    """1.6 batch_norm2d is differentiable (gradients match F.batch_norm's)"""
+    ref = [randn((3, 4, 5, 5), 15, requires_grad=True), randn((4,), 16, requires_grad=True),
+           randn((4,), 17, requires_grad=True)]
+    mine = [t.detach().clone().requires_grad_() for t in ref]
+    F.batch_norm(ref[0], None, None, ref[1], ref[2], True).square().sum().backward()
+    out = student.batch_norm2d(mine[0], None, None, mine[1], mine[2], True)
+    assert_true(out.requires_grad, "batch_norm2d's output does not require grad.")
+    out.square().sum().backward()
+    for name, a, e in zip(("x", "weight", "bias"), mine, ref):
+        assert_true(a.grad is not None, f"no gradient reached {name}.")
+        assert_close(a.grad, e.grad, name=f"gradient of {name}")
+
+
+# ---- 1.7 ResidualBlock ------------------------------------------------------------------------
+
+def _reference_block_state(in_channels, out_channels, stride, seed):
+    """The state dict ResNet's basic block has, with random values (built from torch modules here)."""
+    nn = torch.nn
+    modules = {"conv1": nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+               "bn1": nn.BatchNorm2d(out_channels),
+               "conv2": nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+               "bn2": nn.BatchNorm2d(out_channels)}
+    if stride != 1 or in_channels != out_channels:
+        modules["downsample"] = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                                              nn.BatchNorm2d(out_channels))
+    block = nn.ModuleDict(modules).double()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in block.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            t.copy_(torch.rand(t.shape, generator=g, dtype=torch.float64) * 0.5 + (0.5 if "var" in name else 0.0))
+    return block
+
+
+def _forward(block, x):
+    """ResNet's basic block, eval mode: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))."""
+    block.eval()
+    identity = block["downsample"](x) if "downsample" in block else x
+    out = F.relu(block["bn1"](block["conv1"](x)))
+    return F.relu(block["bn2"](block["conv2"](out)) + identity)
+
+
+@pytest.mark.task("1.7")
+@pytest.mark.points(0)
+@pytest.mark.parametrize("config", [(4, 4, 1), (4, 8, 2), (4, 8, 1)], ids=["identity", "channels-and-stride",
+                                                                         "channels"])
+def test_residual_block_with_reference_shaped_weights(student, config):
+    """1.7 ResidualBlock loads a basic block's state dict (strict) and computes its output (eval mode)"""
+    ours = _reference_block_state(*config, seed=sum(config))
+    theirs = student.ResidualBlock(*config)
+    theirs.to(torch.float64)
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    theirs.eval()
+    x = randn((2, config[0], 8, 7), 18)
+    with torch.no_grad():
+        expected = _forward(ours, x)
+    assert_close(theirs(x), expected, name="ResidualBlock output",
+                 hint="relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the ReLU comes after the addition")

@@ -9,7 +9,9 @@ Implement every function below; see README.md for the background.  Conventions:
   images give float32 results even though the schedule is float64.
 * ``t`` for a batch is a LongTensor of shape ``(B,)``: one timestep per sample, to be
   broadcast over the remaining dimensions of inputs of any rank ``(B, ...)``.
-* Vectorize: no Python loops over batch items or elements (speed is graded).
+* Vectorize: no Python loops over batch items or elements (speed is graded); the
+  samplers of Task 4 loop over time steps only.
+* Randomness in the samplers comes only from the ``generator`` argument.
 
 Run the public tests with ``python grade.py check a4_diffusion path/to/a4_diffusion.py``.
 """
@@ -323,3 +325,85 @@ def timestep_embedding(t, dim, max_period=10000):
         is an integer tensor.
     """
     raise NotImplementedError("Task 3.3: timestep_embedding")
+
+
+# ---------------------------------------------------------------------------
+# Task 4: the sampling loops (샘플링)
+# ---------------------------------------------------------------------------
+def ddpm_sample(model, shape, betas, generator, dtype=torch.float32):
+    """Task 4.1: generate samples with DDPM's ancestral sampler, from pure noise to ``x_0``.
+
+    The order of the random draws is part of the result (it equals diffusers'
+    ``DDPMScheduler`` loop fed the same generator)::
+
+        x = torch.randn(shape, generator=generator, dtype=dtype)          # x_T
+        for t = T-1, T-2, ..., 0:
+            eps   = model(x, torch.full((B,), t))                         # LongTensor (B,)
+            noise = torch.randn(shape, generator=generator, dtype=dtype)  if t > 0
+                    zeros (nothing drawn)                                 if t == 0
+            x     = ddpm_step(eps, t, x, betas, noise)                    # Task 2.3
+        return x                                                          # x_0
+
+    ``T = len(betas)``: one model call per step, ``T`` in all.  Sampling needs no
+    gradients (``torch.no_grad()``).
+
+    Shapes:
+        shape: ``(B, ...)`` of the samples (a tuple); ``betas``: float64 ``(T,)``.
+
+    Example:
+        >>> betas = linear_beta_schedule(10)
+        >>> zero_model = lambda x, t: torch.zeros_like(x)
+        >>> x0 = ddpm_sample(zero_model, (2, 3), betas, torch.Generator().manual_seed(0))
+        >>> x0.shape, x0.dtype
+        (torch.Size([2, 3]), torch.float32)
+
+    Args:
+        model: callable ``eps_theta(x_t, t)`` with ``t`` a LongTensor ``(B,)``; returns a
+            tensor shaped like ``x_t``.
+        shape: the shape of the samples, ``(B, ...)``.
+        betas: the noise schedule.
+        generator: a CPU ``torch.Generator``, the only source of randomness.
+        dtype: dtype of the samples and of the draws.
+
+    Returns:
+        x_0: a ``dtype`` tensor of shape ``shape`` (CPU).
+    """
+    raise NotImplementedError("Task 4.1: ddpm_sample")
+
+
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, dtype=torch.float32):
+    """Task 4.2: generate samples with DDIM in ``num_steps`` steps (of the ``T`` training steps).
+
+    Timesteps as diffusers' ``DDIMScheduler(timestep_spacing="leading")``, with
+    ``T = len(alphas_cumprod)`` and ``ratio = T // num_steps``::
+
+        timesteps = (num_steps-1)*ratio, (num_steps-2)*ratio, ..., ratio, 0
+        x = torch.randn(shape, generator=generator, dtype=dtype)          # x_T
+        for t in timesteps:
+            eps   = model(x, torch.full((B,), t))
+            noise = torch.randn(shape, generator=generator, dtype=dtype)  only when eta > 0
+            x     = ddim_step(eps, t, t - ratio, x, alphas_cumprod, eta, noise)   # Task 3.1
+        return x
+
+    The last step has ``t_prev = -ratio < 0``, i.e. ``abar = 1`` (the clean data).  With
+    ``eta = 0`` the only random draw is ``x_T``: the sampler is deterministic given it.
+
+    Example:
+        >>> abar = alphas_cumprod(linear_beta_schedule(1000))
+        >>> zero_model = lambda x, t: torch.zeros_like(x)
+        >>> ddim_sample(zero_model, (2, 3), abar, 50, torch.Generator().manual_seed(0)).shape
+        torch.Size([2, 3])
+
+    Args:
+        model: callable ``eps_theta(x_t, t)`` (``t`` a LongTensor ``(B,)``).
+        shape: the shape of the samples, ``(B, ...)``.
+        alphas_cumprod: the schedule's abar, float64 ``(T,)``.
+        num_steps: number of sampling steps, ``1 <= num_steps <= T``.
+        generator: a CPU ``torch.Generator``, the only source of randomness.
+        eta: 0 for deterministic DDIM, 1 for DDPM-like noise.
+        dtype: dtype of the samples and of the draws.
+
+    Returns:
+        x_0: a ``dtype`` tensor of shape ``shape`` (CPU).
+    """
+    raise NotImplementedError("Task 4.2: ddim_sample")

@@ -145,3 +145,53 @@ def test_timestep_embedding_small(student):
     expected = torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0],
                              [math.sin(freqs[0]), math.sin(freqs[1]), math.cos(freqs[0]), math.cos(freqs[1]), 0.0]])
     torch.testing.assert_close(emb, expected)
+
+
+class _RecordingModel:
+    """TinyEpsModel that remembers the timesteps it was called with."""
+
+    def __init__(self, channels, dtype):
+        self.net = TinyEpsModel(channels, seed=3, dtype=dtype)
+        self.timesteps = []
+
+    def __call__(self, x, t):
+        self.timesteps.append(torch.as_tensor(t).tolist())
+        with torch.no_grad():
+            return self.net(x, t)
+
+
+def test_ddpm_sample_small_chain(student):
+    betas = torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64)
+    abar = torch.cumprod(1 - betas, 0)
+    model = _RecordingModel(2, torch.float64)
+    got = student.ddpm_sample(model, (2, 2, 3), betas, torch.Generator().manual_seed(17), dtype=torch.float64)
+    assert model.timesteps == [[2, 2], [1, 1], [0, 0]], "the model is called at t = T-1, ..., 0 (LongTensor (B,))"
+    # the same chain written out: x_T, then one noise draw per step t > 0, from the same generator
+    g = torch.Generator().manual_seed(17)
+    x = torch.randn((2, 2, 3), generator=g, dtype=torch.float64)
+    for t in (2, 1, 0):
+        eps = model.net(x, torch.full((2,), t))
+        a_prev = abar[t - 1] if t > 0 else torch.tensor(1.0, dtype=torch.float64)
+        x0_hat = (x - (1 - abar[t]).sqrt() * eps) / abar[t].sqrt()
+        mean = a_prev.sqrt() * betas[t] / (1 - abar[t]) * x0_hat + (1 - betas[t]).sqrt() * (1 - a_prev) / (1 - abar[t]) * x
+        if t > 0:
+            x = mean + ((1 - a_prev) / (1 - abar[t]) * betas[t]).sqrt() * torch.randn((2, 2, 3), generator=g, dtype=torch.float64)
+        else:
+            x = mean
+    torch.testing.assert_close(got, x.detach())
+
+
+def test_ddim_sample_leading_timesteps(student):
+    abar = linear_abar()                                  # T = 50
+    model = _RecordingModel(3, torch.float32)
+    got = student.ddim_sample(model, (2, 3, 4), abar, 5, torch.Generator().manual_seed(18))
+    assert got.shape == (2, 3, 4) and got.dtype == torch.float32
+    assert [ts[0] for ts in model.timesteps] == [40, 30, 20, 10, 0], "leading spacing: ratio = T // num_steps = 10"
+    # eta = 0: the only random draw is x_T; then deterministic DDIM steps to t_prev = t - 10
+    x = torch.randn((2, 3, 4), generator=torch.Generator().manual_seed(18), dtype=torch.float32)
+    for t in (40, 30, 20, 10, 0):
+        eps = model.net(x, torch.full((2,), t))
+        a_t, a_p = float(abar[t]), (float(abar[t - 10]) if t >= 10 else 1.0)
+        x0_hat = (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+        x = math.sqrt(a_p) * x0_hat + math.sqrt(1 - a_p) * eps
+    torch.testing.assert_close(got, x.detach(), rtol=1e-4, atol=1e-4)

@@ -1,4 +1,5 @@
-"""Assignment a5_gan: adversarial and variational losses, and the DCGAN 64x64 networks.
+"""Assignment a5_gan: adversarial and variational losses, the DCGAN 64x64 networks and
+the style loss of neural style transfer.
 
 Fill in every function and class below; the task numbers match README.md and the
 grader's feedback.  Check your work with
@@ -8,8 +9,8 @@ grader's feedback.  Check your work with
 Rules that hold for every function:
   * inputs are float32 or float64 tensors; outputs keep the input dtype and device;
   * the losses take RAW logits (before any sigmoid) and return a scalar (0-dim) tensor;
-  * the GAN losses must stay finite -- values and gradients -- for logits up to +-1e4;
-  * not allowed in the losses: torch.nn.functional.binary_cross_entropy_with_logits,
+  * the GAN losses and vae_loss must stay finite -- values and gradients -- for logits up to +-1e4;
+  * not allowed in the losses (vae_loss included): torch.nn.functional.binary_cross_entropy_with_logits,
     torch.nn.BCEWithLogitsLoss, torch.nn.functional.binary_cross_entropy, torch.nn.BCELoss,
     torch.nn.functional.softplus / torch.nn.Softplus and torch.nn.functional.logsigmoid:
     write the stable log-sum-exp form yourself (torch.logaddexp, exp, log1p, clamp are fine);
@@ -284,3 +285,99 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         tensor(1.5000)
     """
     raise NotImplementedError("Task 4.2: gaussian_kl")
+
+
+def vae_loss(recon_logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             beta: float = 1.0):
+    """Task 4.3: the VAE loss, reconstruction + beta * KL.
+
+    The decoder outputs LOGITS l of a Bernoulli distribution per feature (pixel), and the
+    data x lies in [0, 1].  The reconstruction term is the Bernoulli negative
+    log-likelihood (= binary cross-entropy with target x), SUMMED over the features of a
+    sample and AVERAGED over the batch:
+
+        nll  = -[ x * log sigmoid(l) + (1 - x) * log(1 - sigmoid(l)) ]      per feature
+             = softplus(l) - x * l                                           (stable form)
+        recon = mean over the batch of (sum over the features of nll)
+        kl    = gaussian_kl(mu, logvar)                                      (Task 4.2: call it)
+        loss  = recon + beta * kl
+
+    Write softplus(l) = log(1 + exp(l)) in the stable log-sum-exp form of Task 1 (the BCE /
+    softplus / logsigmoid functions are not allowed here either): the loss and its gradient
+    (sigmoid(l) - x) must stay finite for logits up to +-1e4.
+
+    Args:
+        recon_logits: Float[Tensor, "B *D"] decoder logits (any shape with the batch first,
+            e.g. (B, C, H, W) or (B, D)).
+        x: Float[Tensor, "B *D"] the data, values in [0, 1], same shape as ``recon_logits``.
+        mu: Float[Tensor, "B Z"] encoder means.
+        logvar: Float[Tensor, "B Z"] encoder log-variances.
+        beta: weight of the KL term (beta-VAE; 1 is the plain VAE).
+
+    Returns:
+        (loss, recon, kl): three 0-dim tensors with the inputs' dtype and device.
+
+    Example:
+        >>> loss, recon, kl = vae_loss(torch.zeros(2, 3), torch.ones(2, 3), torch.zeros(2, 4), torch.zeros(2, 4))
+        >>> recon                                  # 3 features * log 2, averaged over 2 samples
+        tensor(2.0794)
+        >>> kl, loss
+        (tensor(0.), tensor(2.0794))
+    """
+    raise NotImplementedError("Task 4.3: vae_loss")
+
+
+# --------------------------------------------------------------------------------------
+# Task 5: neural style transfer (뉴럴 스타일 전송)
+# --------------------------------------------------------------------------------------
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Task 5.1: the Gram matrix of a batch of feature maps, normalised by C*H*W.
+
+    Flatten each channel of a sample into a row, F = features[b].reshape(C, H*W); then
+
+        G[b] = F @ F^T / (C * H * W)          G[b, i, j] = sum_p F[i, p] F[j, p] / (C*H*W)
+
+    G[b, i, j] says how strongly channels i and j respond TOGETHER, summed over all
+    positions p: it keeps the textures (style) and forgets where they are (content).
+    One Gram matrix per sample: samples of the batch never mix.
+
+    Args:
+        features: Float[Tensor, "B C H W"] feature maps (e.g. a CNN layer's activations).
+
+    Returns:
+        Float[Tensor, "B C C"], symmetric, same dtype/device as ``features``.
+
+    Example:
+        >>> gram_matrix(torch.ones(1, 2, 2, 2))       # every entry 4 / (2*2*2)
+        tensor([[[0.5000, 0.5000],
+                 [0.5000, 0.5000]]])
+    """
+    raise NotImplementedError("Task 5.1: gram_matrix")
+
+
+def style_loss(gen_features, style_features, weights=None) -> torch.Tensor:
+    """Task 5.2: the style loss of neural style transfer (Gatys et al.), over several layers.
+
+        L_style = sum_l  w_l * mean( (gram_matrix(gen_l) - gram_matrix(style_l))^2 )
+
+    where the mean is over all elements of the (B, C_l, C_l) difference, and the weights
+    w_l default to 1.  Call your gram_matrix (Task 5.1).
+
+    Args:
+        gen_features: list of Float[Tensor, "B C_l H_l W_l"], the generated image's feature
+            maps, one per layer.
+        style_features: list of Float[Tensor, "B C_l H_l W_l"] (or batch 1: one style image
+            for the whole batch; the difference of the Gram matrices broadcasts), the style
+            image's feature maps at the same layers.
+        weights: list of floats w_l, one per layer, or None (all 1).
+
+    Returns:
+        Float[Tensor, ""] scalar loss (dtype/device of the features); gradients flow to
+        ``gen_features``.
+
+    Example:
+        >>> f = torch.ones(1, 2, 2, 2)
+        >>> style_loss([f], [f]), style_loss([f], [2 * f], weights=[0.5])   # Gram of 2f is 4x
+        (tensor(0.), tensor(1.1250))
+    """
+    raise NotImplementedError("Task 5.2: style_loss")

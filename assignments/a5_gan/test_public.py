@@ -4,7 +4,7 @@
     python -m pytest test_public.py -k generator_loss        # one function's checks
 
 They are small sanity checks; the hidden tests use many more inputs, check gradients,
-stability at logits of +-1e4, the DCGAN layers and parameter shapes, and speed.
+stability at logits of +-1e4, the DCGAN parameter shapes and outputs, and speed.
 """
 import math
 
@@ -113,15 +113,42 @@ def test_generator_shape(student):
     assert_true(float(out.detach().abs().max()) <= 1.0, "Generator output is not in [-1, 1].", "end with Tanh")
 
 
+def _dcgan_discriminator(nc, ndf):
+    """The table of README Task 3.3, built from torch modules (for comparing outputs)."""
+    def block(c_in, c_out, norm):
+        return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)] + ([nn.BatchNorm2d(c_out)] if norm else []) + \
+            [nn.LeakyReLU(0.2)]
+    return nn.Sequential(*block(nc, ndf, False), *block(ndf, ndf * 2, True), *block(ndf * 2, ndf * 4, True),
+                         *block(ndf * 4, ndf * 8, True), nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False))
+
+
 def test_discriminator_shape(student):
     torch.manual_seed(0)
     d = student.Discriminator(nc=3, ndf=4)
     out = d(torch.randn(5, 3, 64, 64))
     assert_true(tuple(out.shape) == (5,), f"Discriminator output shape {tuple(out.shape)}; expected (5,).",
                 "five Conv2d layers 64 -> 32 -> 16 -> 8 -> 4 -> 1, then flatten to (B,)")
-    layers = [cls for _name, cls, _params in student.describe(d)]
-    assert_true("Sigmoid" not in layers, "your Discriminator ends with a Sigmoid.",
-                "return raw logits: the losses apply the (stable) log-sigmoid themselves")
+
+
+def test_discriminator_logits_with_dcgan_weights(student):
+    torch.manual_seed(1)
+    ours = _dcgan_discriminator(3, 4)
+    d = student.Discriminator(nc=3, ndf=4)
+    theirs = d.state_dict()
+    their_shapes = [tuple(v.shape) for v in theirs.values()]
+    our_shapes = [tuple(v.shape) for v in ours.state_dict().values()]
+    assert_true(their_shapes[1:2] != [(4,)],
+                "your Discriminator has a BatchNorm2d right after its first Conv2d.",
+                "the notes' DCGAN discriminator has one there; this assignment follows the DCGAN paper: no "
+                "batch norm on the first layer (see 'Notes vs. this assignment' in README.md)")
+    assert_true(their_shapes == our_shapes, f"your Discriminator's state_dict shapes are {their_shapes}; "
+                f"expected {our_shapes}.", "the layers of the table in README.md, in that order")
+    d.load_state_dict(dict(zip(theirs.keys(), ours.state_dict().values())))
+    x = torch.randn(3, 3, 64, 64) * 3
+    with torch.no_grad():
+        expected = ours(x).view(-1)
+    assert_close(d(x), expected, name="Discriminator logits (DCGAN weights)",
+                 hint="return raw logits: no Sigmoid at the end, the losses apply the (stable) log-sigmoid")
 
 
 # ---- 4.x VAE -----------------------------------------------------------------------------
@@ -138,3 +165,53 @@ def test_gaussian_kl_values(student):
     expected = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(1).mean()
     assert_close(student.gaussian_kl(mu, logvar), expected, name="KL term",
                  hint="-0.5 * (1 + logvar - mu^2 - exp(logvar)), summed over features, mean over the batch")
+
+
+
+def test_vae_loss_values(student):
+    logits = randn((3, 1, 4, 4), 16) * 3
+    x = torch.rand((3, 1, 4, 4), generator=torch.Generator().manual_seed(17), dtype=torch.float64)
+    mu, logvar = randn((3, 5), 18), randn((3, 5), 19)
+    result = student.vae_loss(logits, x, mu, logvar, beta=0.5)
+    assert_true(isinstance(result, (tuple, list)) and len(result) == 3, "vae_loss should return (loss, recon, kl).",
+                "return loss, recon, kl")
+    loss, recon, kl = result
+    expected_recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 3
+    expected_kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(1).mean()
+    assert_close(recon, expected_recon, name="recon",
+                 hint="Bernoulli NLL (BCE with target x) from logits, summed over the features, mean over the batch")
+    assert_close(kl, expected_kl, name="kl", hint="kl = gaussian_kl(mu, logvar)")
+    assert_close(loss, expected_recon + 0.5 * expected_kl, name="loss", hint="loss = recon + beta * kl")
+
+
+def test_vae_loss_large_logits(student):
+    logits = torch.tensor([[1e4, -1e4, 5.0], [-1e4, 1e4, -5.0]], requires_grad=True)
+    x = torch.tensor([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    loss, recon, kl = student.vae_loss(logits, x, torch.zeros(2, 2), torch.zeros(2, 2))
+    assert_close(recon, F.binary_cross_entropy_with_logits(logits.detach(), x, reduction="sum") / 2,
+                 name="recon at logits of +-1e4", hint="softplus(l) - x*l with a stable softplus (log-sum-exp)")
+    loss.backward()
+    assert_true(bool(torch.isfinite(logits.grad).all()), "the gradient of vae_loss is not finite at logits of +-1e4.",
+                "write softplus(l) = max(l, 0) + log1p(exp(-|l|)) (or torch.logaddexp(l, 0))")
+
+
+# ---- 5.x style transfer ---------------------------------------------------------------------
+def test_gram_matrix_values(student):
+    f = randn((2, 3, 4, 5), 20)
+    expected = torch.einsum("bchw,bdhw->bcd", f, f) / (3 * 4 * 5)
+    assert_close(student.gram_matrix(f), expected, name="Gram matrix",
+                 hint="per sample: F = features[b].reshape(C, H*W), G = F @ F^T / (C*H*W)")
+
+
+def test_style_loss_values(student):
+    gen = [randn((2, 3, 4, 4), 21), randn((2, 5, 2, 3), 22)]
+    style = [randn((2, 3, 4, 4), 23), randn((2, 5, 2, 3), 24)]
+
+    def gram(f):
+        return torch.einsum("bchw,bdhw->bcd", f, f) / f[0].numel()
+
+    expected = sum(w * ((gram(g) - gram(s)) ** 2).mean() for w, g, s in zip([1.0, 0.3], gen, style))
+    assert_close(student.style_loss(gen, style, [1.0, 0.3]), expected, name="style loss",
+                 hint="sum over layers of w_l * mean((gram(gen_l) - gram(style_l))^2)")
+    assert_close(student.style_loss(gen, gen), torch.zeros((), dtype=torch.float64), name="style loss of identical "
+                 "features", hint="the same features have the same Gram matrices")

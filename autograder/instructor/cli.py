@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -34,6 +33,10 @@ def _print_attach(unmatched: list[str], missing) -> None:
     if unmatched:
         console.print(f"[yellow]{len(unmatched)} submission(s) match no roster row:[/] "
                       + escape(", ".join(unmatched)))
+        from autograder.instructor.roster import GRADESCOPE_FOLDER
+        if any(GRADESCOPE_FOLDER.match(name) for name in unmatched):
+            console.print("  (submission_<id> folders come from a Gradescope export: pass its "
+                          "submission_metadata.yml with --gradescope-metadata)")
     if missing:
         console.print(f"[yellow]{len(missing)} student(s) have no submission:[/] "
                       + escape(", ".join(f"{s.name} ({s.student_id})" for s in missing)))
@@ -59,7 +62,8 @@ def _time(ctx, param, value):
               help="write each student's feedback.html: where missing, all again, or none")
 @click.option("--after-due", is_flag=True,
               help="feedback pages also show tests visible after the due date / once published")
-def report_cmd(out_dir, roster, top, no_similarity, feedback, after_due):
+@_GS_META
+def report_cmd(out_dir, roster, top, no_similarity, feedback, after_due, gradescope_metadata):
     """Write OUT/report.html: scores, pass rates, speed, load failures, similarity and a
     table of every student linking to their feedback page."""
     from autograder.instructor.report import build_report, write_feedback_pages
@@ -70,7 +74,7 @@ def report_cmd(out_dir, roster, top, no_similarity, feedback, after_due):
     if roster:
         from autograder.instructor.roster import RosterError, attach
         try:
-            result = attach(out_dir, roster)
+            result = attach(out_dir, roster, gradescope_metadata=gradescope_metadata)
         except RosterError as exc:
             raise click.ClickException(str(exc)) from None
         _print_attach(result.unmatched_submissions, result.missing_students)
@@ -126,24 +130,22 @@ def similarity_cmd(out_dir, top, show):
     result = compare_batch(out_dir, top=top, assignment_id=batch.assignment_id)
     if not result.compared:
         raise click.ClickException("no submission with a source.py to compare in " + str(out_dir))
-    table = Table("pair", "score", "shared", "matching lines (first | second)",
-                  title=f"most similar of {len(result.compared)} submissions")
-    for p in result.pairs:
+    console.print(f"most similar pairs of {len(result.compared)} submissions (score: Jaccard index of "
+                  "fingerprints; shared: of each one's fingerprints; lines: first | second)")
+    for rank, p in enumerate(result.pairs, start=1):
         spans = "; ".join(f"{b.a_start}-{b.a_end} | {b.b_start}-{b.b_end}" for b in p.blocks[:4])
-        more = f" (+{len(p.blocks) - 4})" if len(p.blocks) > 4 else ""
-        table.add_row(escape(f"{p.a} <-> {p.b}"), f"{p.score:.2f}", f"{p.a_share:.0%} / {p.b_share:.0%}",
-                      spans + more)
-    console.print(table)
+        more = f" (+{len(p.blocks) - 4} more)" if len(p.blocks) > 4 else ""
+        console.print(escape(f"{rank:3d}. {p.score:.2f}  {p.a} <-> {p.b}  shared {p.a_share:.0%} / {p.b_share:.0%}"
+                             f"  lines {spans}{more}"))
     for p in result.pairs[:show]:
         console.print(f"\n[bold]{escape(p.a)} <-> {escape(p.b)}[/] (score {p.score:.2f})")
         for b in p.blocks:
-            width = max((len(line) for line in b.a_text), default=0)
-            width = min(max(width, 20), 70)
+            width = min(max((len(row[1]) for row in b.rows), default=20), 70)
             console.print(f"  {escape(p.a)} {b.a_start}-{b.a_end}  |  {escape(p.b)} {b.b_start}-{b.b_end}")
-            for i in range(max(len(b.a_text), len(b.b_text))):
-                left = b.a_text[i] if i < len(b.a_text) else ""
-                right = b.b_text[i] if i < len(b.b_text) else ""
-                console.print(escape(f"  {left[:width]:<{width}}  |  {right[:70]}"))
+            for an, at, bn, bt, same in b.rows:
+                left = f"{an if an is not None else '':>4} {at[:width]:<{width}}"
+                mark = "=" if same else (" " if not (at.strip() or bt.strip()) else "|")
+                console.print(escape(f"  {left} {mark} {bn if bn is not None else '':>4} {bt[:70]}"))
     for name, why in sorted(result.skipped.items()):
         console.print(f"[dim]left out {escape(name)}: {escape(why)}[/]")
 
@@ -161,12 +163,10 @@ def roster_cmd(out_dir, roster_csv, gradescope_metadata):
         result = attach(out_dir, roster_csv, gradescope_metadata=gradescope_metadata)
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
-    table = Table("submission", "student(s)", "matched by")
     names = {s.student_id: s.name for s in result.students}
     for name, match in sorted(result.matches.items()):
-        table.add_row(escape(name), escape(", ".join(f"{names[i]} ({i})" for i in match.students)),
-                      match.rule + (" (LATE)" if match.late else ""))
-    console.print(table)
+        who = ", ".join(f"{names[i]} ({i})" for i in match.students)
+        console.print(escape(f"{name} -> {who}  [{match.rule}{', LATE' if match.late else ''}]"))
     _print_attach(result.unmatched_submissions, result.missing_students)
     for sid, subs in sorted(result.duplicates.items()):
         console.print(f"[yellow]{escape(names[sid])} ({sid}) has {len(subs)} submissions[/]: "

@@ -3,7 +3,8 @@
 Shown: the overall output (score line, load problem, late penalty) and the tests whose
 visibility is ``visible``; with ``after_due=True`` also ``after_due_date`` and
 ``after_published`` ones.  Nothing else: a hidden test contributes only to the count of
-tests not shown, never its name, number, output or points.  When the results as a whole are
+tests not shown, never its name, number, output or points, even where a visible entry (a
+per-task summary) quotes it: such quotes are replaced by a placeholder.  When the results as a whole are
 not yet visible (top-level ``visibility``), the page says so and shows nothing more.
 No scripts, no external files: the page can be mailed or uploaded anywhere.
 """
@@ -20,13 +21,15 @@ LABELS = {
            "not_shown": "{n} more test(s) are not shown here (hidden, or shown only after the due date); "
                         "your score includes them.",
            "unavailable": "Your results are not available yet: they are shown after the due date.",
-           "none_visible": "No test results are shown for this assignment yet."},
+           "none_visible": "No test results are shown for this assignment yet.",
+           "hidden_name": "[a test not shown]", "hidden_detail": "[details of a test not shown]"},
     "ko": {"title": "피드백", "score": "점수", "tests": "테스트", "test": "테스트", "status": "결과",
            "points": "점수", "feedback": "피드백", "passed": "통과", "failed": "실패",
            "skipped": "건너뜀 (점수에 포함되지 않음)", "summary": "요약",
            "not_shown": "여기에 표시되지 않은 테스트가 {n}개 있습니다 (숨김 또는 마감 후 공개). 점수에는 포함되어 있습니다.",
            "unavailable": "결과는 아직 공개되지 않았습니다. 마감 후에 공개됩니다.",
-           "none_visible": "아직 공개된 테스트 결과가 없습니다."},
+           "none_visible": "아직 공개된 테스트 결과가 없습니다.",
+           "hidden_name": "[공개되지 않은 테스트]", "hidden_detail": "[공개되지 않은 테스트의 세부 내용]"},
 }
 
 
@@ -62,17 +65,46 @@ def page_context(results: dict, *, after_due: bool = False, lang: str | None = N
             pass
     if not may_see(results.get("visibility"), after_due):
         return {"lang": lang, "t": LABELS[lang], "title": title, "available": False}
-    tests, hidden = [], 0
+    shown, not_shown = [], []
     for test in results.get("tests", []):
-        if not may_see(test.get("visibility"), after_due):
-            hidden += 1
-            continue
-        tests.append({"number": str(test.get("number", "")), "name": str(test.get("name", "")),
-                      "status": str(test.get("status", "")), "score": test.get("score", 0),
-                      "max_score": test.get("max_score", 0), "output": str(test.get("output") or "")})
+        (shown if may_see(test.get("visibility"), after_due) else not_shown).append(test)
+    redact = _redactor(shown, not_shown, LABELS[lang])
+    tests = [{"number": str(test.get("number", "")), "name": redact(str(test.get("name", ""))),
+              "status": str(test.get("status", "")), "score": test.get("score", 0),
+              "max_score": test.get("max_score", 0), "output": redact(str(test.get("output") or ""))}
+             for test in shown]
     return {"lang": lang, "t": LABELS[lang], "title": title, "available": True,
             "score": results.get("score"), "max_score": results.get("max_score"),
-            "output": str(results.get("output") or ""), "tests": tests, "hidden": hidden}
+            "output": redact(str(results.get("output") or "")), "tests": tests, "hidden": len(not_shown)}
+
+
+def _redactor(shown: list[dict], not_shown: list[dict], labels: dict):
+    """Text of a test the student may not see must not reach them through another entry (a
+    visible per-task summary quoting "the first failed test"): its name and the lines of its
+    output are replaced, except lines that a shown test has in its own output (a common hint)."""
+    from autograder.instructor.batch import kind_of
+    names = sorted({str(t.get("name") or "") for t in not_shown if len(str(t.get("name") or "")) >= 8},
+                   key=len, reverse=True)
+    lines = {line.strip() for t in not_shown for line in str(t.get("output") or "").splitlines()
+             if len(line.strip()) >= 20}
+    lines -= {line.strip() for t in shown if kind_of(t) != "summary"
+              for line in str(t.get("output") or "").splitlines()}
+    if not names and not lines:
+        return lambda text: text
+    name_mark, detail_mark = labels["hidden_name"], labels["hidden_detail"]
+
+    def redact(text: str) -> str:
+        out: list[str] = []
+        for line in text.split("\n"):
+            if line.strip() in lines:
+                if not out or out[-1] != detail_mark:
+                    out.append(detail_mark)
+                continue
+            for name in names:
+                line = line.replace(name, name_mark)
+            out.append(line)
+        return "\n".join(out)
+    return redact
 
 
 def render_feedback_page(results: dict, *, after_due: bool = False, lang: str | None = None) -> str:

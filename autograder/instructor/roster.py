@@ -41,7 +41,8 @@ from pathlib import Path
 
 COLUMNS = ("student_id", "name", "email", "submission", "canvas_id", "sis_id", "login", "section", "submitted_at")
 REQUIRED = ("student_id", "name")
-CANVAS_NAME = re.compile(r"^(?P<lastfirst>[^_]+)_(?P<late>LATE_)?(?P<userid>\d+)_(?P<submission_id>\d+)(?:_(?P<file>.*))?$")
+CANVAS_NAME = re.compile(r"^(?P<lastfirst>[^_]+)_(?P<late>LATE_)?(?P<userid>\d+)_(?P<submission_id>\d+)"
+                         r"(?:_(?P<file>.*))?$")
 GRADESCOPE_FOLDER = re.compile(r"^submission_\d+$")
 
 

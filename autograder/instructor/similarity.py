@@ -17,13 +17,13 @@ hundred submissions take seconds (see benchmarks/similarity_speed.py).
 from __future__ import annotations
 
 import builtins
+import difflib
 import io
 import keyword
 import re
 import tokenize
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 K = 12          # tokens per hashed k-gram
 W = 6           # winnowing window: every match of K + W - 1 tokens or more is found
@@ -53,6 +53,9 @@ class Block:
     b_end: int
     a_text: list[str] = field(default_factory=list)
     b_text: list[str] = field(default_factory=list)
+    # side by side: (a's line number or None, a's line, b's line number or None, b's line, same?),
+    # lines paired by difflib on their normalised tokens, so renamed lines face each other
+    rows: list[tuple[int | None, str, int | None, str, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -189,7 +192,69 @@ def _blocks(a: Doc, b: Doc, shared: set[int]) -> list[Block]:
             last.a_text, last.b_text = a.lines[last.a_start - 1:last.a_end], b.lines[last.b_start - 1:last.b_end]
         else:
             merged.append(blk)
+    keys_a, keys_b = _line_keys(a), _line_keys(b)
+    for blk in merged:
+        blk.rows = _side_by_side(blk, keys_a, keys_b)
     return merged
+
+
+def _line_keys(doc: Doc) -> dict[int, str]:
+    """Line number -> its normalised tokens (blank and comment lines are absent)."""
+    keys: dict[int, list[str]] = {}
+    for tok, line in zip(doc.tokens, doc.token_lines):
+        keys.setdefault(line, []).append(tok)
+    return {line: " ".join(toks) for line, toks in keys.items()}
+
+
+def _side_by_side(blk: Block, keys_a: dict[int, str], keys_b: dict[int, str]):
+    a_nums = list(range(blk.a_start, blk.a_end + 1))
+    b_nums = list(range(blk.b_start, blk.b_end + 1))
+    ka = [keys_a.get(n, "") for n in a_nums]
+    kb = [keys_b.get(n, "") for n in b_nums]
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        left, right = list(range(i1, i2)), list(range(j1, j2))
+        for k in range(max(len(left), len(right))):
+            i = left[k] if k < len(left) else None
+            j = right[k] if k < len(right) else None
+            rows.append((a_nums[i] if i is not None else None, blk.a_text[i] if i is not None else "",
+                         b_nums[j] if j is not None else None, blk.b_text[j] if j is not None else "",
+                         tag == "equal" and bool(ka[i])))
+    return rows
+
+
+def _top_pairs(sets: list[frozenset], top: int, block_cells: int = 20_000_000) -> list[tuple[float, int, int, int]]:
+    """(Jaccard, shared, i, j) of at least the ``top`` best pairs (i < j), ties included.
+
+    Shared fingerprint counts of all pairs at once: a 0/1 matrix (documents x fingerprints
+    held by two documents or more) times its transpose, in row blocks to bound memory."""
+    import numpy as np
+    n = len(sets)
+    if n < 2 or top <= 0:
+        return []
+    counts: dict[int, int] = {}
+    for s in sets:
+        for h in s:
+            counts[h] = counts.get(h, 0) + 1
+    column = {h: c for c, h in enumerate(h for h, k in counts.items() if k > 1)}
+    matrix = np.zeros((n, max(len(column), 1)), dtype=np.float32)
+    for i, s in enumerate(sets):
+        cols = [column[h] for h in s if h in column]
+        matrix[i, cols] = 1.0
+    sizes = np.array([len(s) for s in sets], dtype=np.float64)
+    rows = max(1, block_cells // max(n, 1))
+    best: list[tuple[float, int, int, int]] = []
+    for lo in range(0, n, rows):
+        inter = (matrix[lo:lo + rows] @ matrix.T).round().astype(np.int64)       # exact: counts < 2**24
+        ii, jj = np.nonzero(np.triu(inter, k=lo + 1))          # pairs (i, j) with j > i only
+        shared = inter[ii, jj]
+        gi = ii + lo
+        jac = shared / (sizes[gi] + sizes[jj] - shared)
+        keep = np.argsort(-jac, kind="stable")[:top * 4]
+        best += [(float(jac[k]), int(shared[k]), int(gi[k]), int(jj[k])) for k in keep]
+        best.sort(key=lambda t: (-t[0], -t[1]))
+        best = best[:top * 4]
+    return best
 
 
 def compare_sources(sources: dict[str, str], stub: str | None = None, *, top: int = 10,
@@ -204,14 +269,7 @@ def compare_sources(sources: dict[str, str], stub: str | None = None, *, top: in
         else:
             docs.append(doc)
     sets = [frozenset(d.prints) for d in docs]
-    scored = []
-    for i in range(len(docs)):
-        si = sets[i]
-        for j in range(i + 1, len(docs)):
-            inter = len(si & sets[j])
-            if inter:
-                union = len(si) + len(sets[j]) - inter
-                scored.append((inter / union, inter, i, j))
+    scored = _top_pairs(sets, top)
     scored.sort(key=lambda t: (-t[0], -t[1], docs[t[2]].name, docs[t[3]].name))
     pairs = []
     for score, inter, i, j in scored[:max(top, 0)]:

@@ -185,7 +185,10 @@ def collect_secrets() -> Secrets:
         if not root.is_dir():
             continue
         for path in sorted(p for p in root.rglob("*") if p.is_file() and wanted(p.relative_to(root))):
-            data = path.read_bytes()
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:      # removed while we looked (an editor's temporary file)
+                continue
             if data.strip():               # empty __init__.py files are not secrets
                 hashes[hashlib.sha256(data).hexdigest()] = path.relative_to(ROOT).as_posix()
             if path.suffix == ".py" and (root.name == "solutions" or path.parent.name == "mutants"):

@@ -199,6 +199,7 @@ def drop_privileges(uid: int, workdir: str, nproc: int) -> list[str]:
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)     # changing credentials cleared it
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     return [f"unprivileged uid {uid}", f"at most {nproc} processes/threads"]
 

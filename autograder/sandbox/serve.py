@@ -42,7 +42,11 @@ class Worker:
 
     # ---- framing ---------------------------------------------------------------------
     def send(self, obj) -> None:
-        self.chan.send(wire.dumps(obj))
+        try:
+            data = wire.dumps(obj)
+        except TypeError as exc:          # a result that is not data: say so, in step
+            data = wire.dumps({"id": obj.get("id"), "error": {"kind": protocol.BADRETURN, "message": str(exc)}})
+        self.chan.send(data)
 
     def recv(self) -> dict:
         msg = pickle.loads(self.chan.recv())

@@ -80,7 +80,8 @@ def ddpm_step(eps, t, xt, betas, noise):
     t = int(t)
     coef_x0, coef_xt, variance = _posterior_coefficients(betas)
     abar = alphas_cumprod(betas.to(torch.float64))
-    x0 = predict_x0_from_eps(xt, t, eps, abar)
+    # predict_x0_from_eps takes per-sample timesteps (a LongTensor (B,)), as its contract says
+    x0 = predict_x0_from_eps(xt, torch.full((xt.shape[0],), t, dtype=torch.long, device=xt.device), eps, abar)
     mean = _gather(coef_x0, t, xt) * x0 + _gather(coef_xt, t, xt) * xt
     if t == 0:
         return mean
@@ -126,3 +127,42 @@ def timestep_embedding(t, dim, max_period=10000):
     if dim % 2:
         emb = torch.cat([emb, emb.new_zeros(emb.shape[0], 1)], dim=1)
     return emb.to(dtype)
+
+
+# ---------------------------------------------------------------------------
+# Task 4: the sampling loops
+# ---------------------------------------------------------------------------
+@torch.no_grad()                    # sampling needs no gradients; a graph over T steps would only cost memory
+def ddpm_sample(model, shape, betas, generator, dtype=torch.float32):
+    shape = tuple(shape)
+    T = betas.shape[0]
+    # the order of the draws is part of the contract (diffusers' DDPMScheduler loop draws the
+    # same way): x_T first, then one noise tensor per step t > 0, all from ``generator``
+    x = torch.randn(shape, generator=generator, dtype=dtype)
+    for t in range(T - 1, -1, -1):          # the chain is sequential: one model call per step
+        eps = model(x, torch.full((shape[0],), t, dtype=torch.long))
+        if t > 0:
+            noise = torch.randn(shape, generator=generator, dtype=dtype)
+        else:
+            noise = torch.zeros(shape, dtype=dtype)     # ddpm_step adds no noise at t = 0; nothing drawn
+        x = ddpm_step(eps, t, x, betas, noise)
+    return x
+
+
+@torch.no_grad()
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, dtype=torch.float32):
+    shape = tuple(shape)
+    T = alphas_cumprod.shape[0]
+    num_steps = int(num_steps)
+    if not 1 <= num_steps <= T:
+        raise ValueError(f"num_steps must be in [1, {T}], got {num_steps}")
+    ratio = T // num_steps
+    # diffusers' timestep_spacing="leading": (num_steps-1)*ratio, ..., ratio, 0; t_prev = t - ratio
+    # (negative at the last step: abar = 1, the clean data)
+    x = torch.randn(shape, generator=generator, dtype=dtype)
+    for i in range(num_steps - 1, -1, -1):
+        t = i * ratio
+        eps = model(x, torch.full((shape[0],), t, dtype=torch.long))
+        noise = torch.randn(shape, generator=generator, dtype=dtype) if eta > 0 else None
+        x = ddim_step(eps, t, t - ratio, x, alphas_cumprod, eta=eta, noise=noise)
+    return x

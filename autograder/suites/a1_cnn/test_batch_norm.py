@@ -170,6 +170,9 @@ def test_batch_norm2d_gradients(student, case, training):
     for name, i in (("x", 0), ("weight", 3), ("bias", 4)):
         assert_true(mine[i].grad is not None, f"no gradient reached {name}.", GRAD_HINT)
         assert_close(mine[i].grad, ref[i].grad, name=f"gradient of {name}", hint=GRAD_HINT)
+    if training:          # the running statistics move also when x requires grad
+        _, rm0, rv0, _, _ = case.tensors()
+        _check_running(mine[1], mine[2], rm0, rv0, ref[1], ref[2], when="a call with x requiring grad")
 
 
 @pytest.mark.task("1.6")

@@ -3,12 +3,11 @@
 dcgan_init_ is checked statistically on large layers: with N weights drawn from
 N(m, s), the sample mean is within 5 * s/sqrt(N) of m, the sample std within
 5 * s/sqrt(2N) of s, and the fraction within one std of m is 0.6827 +- 5 standard errors
-(which tells a normal from a uniform of the same std).  The networks are checked by
-their layer types, their parameter shapes (against the reference) and, with the
-reference's weights loaded into the student's model, their outputs.  The models stay
-in train mode (batch norm uses batch statistics, which is deterministic): the worker
-cannot yet run `.eval()` on a student object (its result, the module itself, is refused
-as a return value; see the report on autograder/_worker_main.py).
+(which tells a normal from a uniform of the same std).  The networks are checked only by
+what the grader can verify from the outside: the shapes of their state_dict entries, in
+order, against the reference's (the student's object is never asked to describe its own
+layers), and, with the reference's weights loaded into the student's model, their
+outputs (train mode: batch norm uses batch statistics, which is deterministic).
 """
 import math
 
@@ -18,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from shared.adapter import describe_module
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randn, seeds
 
@@ -33,12 +31,14 @@ D_ARCH = ("DCGAN discriminator: Conv2d(4, 2, 1, bias=False) + LeakyReLU(0.2) (Ba
           "block on), final Conv2d(ndf*8, 1, 4, 1, 0), no Sigmoid: it returns raw logits of shape (B,)")
 LOGITS = ("the Discriminator must return raw logits of shape (B,): no Sigmoid at the end (the losses "
           "apply a stable log-sigmoid themselves); " + D_ARCH)
+# The course notes' DCGAN discriminator (week 7) has nn.BatchNorm2d(ndf) right after its first
+# Conv2d; the reference follows the paper.  A student who copies the notes gets this hint.
+NOTES_FIRST_BN = ("the course notes' DCGAN discriminator puts nn.BatchNorm2d(ndf) after its first Conv2d; this "
+                  "assignment follows the DCGAN paper (Radford et al.): no batch norm on the discriminator's input "
+                  "layer, the first Conv2d goes straight into LeakyReLU(0.2) (see 'Notes vs. this assignment' in the "
+                  "handout); " + D_ARCH)
 
-_PARAM_LAYERS = {"Conv2d", "ConvTranspose2d", "BatchNorm2d", "Linear", "Conv1d", "Conv3d",
-                 "ConvTranspose1d", "ConvTranspose3d", "BatchNorm1d", "BatchNorm3d", "InstanceNorm2d",
-                 "LayerNorm", "GroupNorm"}
-_ACTIVATIONS = {"ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "ELU", "GELU", "SiLU", "Hardtanh",
-                "LogSigmoid", "PReLU", "ReLU6", "Softplus"}
+_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 # ---- 3.1 dcgan_init_ -----------------------------------------------------------------------
@@ -124,15 +124,6 @@ def test_dcgan_init_returns_module(student):
 
 
 # ---- 3.2 / 3.3 the networks ----------------------------------------------------------------
-def _layers(description) -> list[tuple[str, dict]]:
-    """(class name, {param: shape}) of every parameterised layer, in registration order."""
-    return [(cls, params) for _name, cls, params in description if cls in _PARAM_LAYERS]
-
-
-def _activations(description) -> set[str]:
-    return {cls for _name, cls, _params in description if cls in _ACTIVATIONS}
-
-
 def _randomise_(net: nn.Module, seed: int) -> nn.Module:
     """Reference weights plus non-trivial batch-norm affine parameters and running stats."""
     g = generator(seed)
@@ -148,12 +139,19 @@ def _randomise_(net: nn.Module, seed: int) -> nn.Module:
     return net
 
 
-def _load_reference_weights(student_net, reference_net, hint: str) -> None:
+def _batchnorm_after_first_conv(shapes) -> bool:
+    """state_dict shapes in order: the first conv's 4-D weight, then a 1-D entry (a batch norm's weight)."""
+    return len(shapes) > 1 and len(shapes[0]) == 4 and len(shapes[1]) == 1
+
+
+def _load_reference_weights(student_net, reference_net, hint: str, discriminator: bool = False) -> None:
     """Load the reference's state_dict (weights and batch-norm buffers) into the student's model, matching entries in order
     (names may differ: self.main vs self.net); shapes must agree entry by entry."""
     theirs, ours = student_net.state_dict(), reference_net.state_dict()
     their_shapes = [tuple(v.shape) for v in theirs.values()]
     our_shapes = [tuple(v.shape) for v in ours.values()]
+    if discriminator and _batchnorm_after_first_conv(their_shapes) and not _batchnorm_after_first_conv(our_shapes):
+        hint = NOTES_FIRST_BN
     assert_true(their_shapes == our_shapes,
                 f"your model's state_dict has {len(their_shapes)} entries whose shapes do not match the "
                 f"DCGAN architecture's {len(our_shapes)} entries (in order), so the grader cannot load "
@@ -161,15 +159,25 @@ def _load_reference_weights(student_net, reference_net, hint: str) -> None:
     student_net.load_state_dict({k: v.clone() for k, v in zip(theirs.keys(), ours.values())})
 
 
-def _same_architecture(student, student_net, reference_net, hint: str) -> None:
-    theirs = _layers(student.describe(student_net))
-    ours = _layers(describe_module(reference_net))
-    assert_true([c for c, _ in theirs] == [c for c, _ in ours],
-                f"your layers with parameters are {[c for c, _ in theirs]}; expected {[c for c, _ in ours]}.",
-                hint)
-    for i, ((cls, p_theirs), (_, p_ours)) in enumerate(zip(theirs, ours)):
-        assert_true(p_theirs == p_ours,
-                    f"your layer {i} ({cls}) has parameters {p_theirs}; expected {p_ours}.", hint)
+def _same_architecture(student_net, reference_net, hint: str, discriminator: bool = False) -> None:
+    """The shapes of the state_dict entries (weights and batch-norm buffers), in order, must be the
+    reference's; names may differ (self.main vs self.net)."""
+    theirs = [(k, tuple(v.shape)) for k, v in student_net.state_dict().items()]
+    ours = [(k, tuple(v.shape)) for k, v in reference_net.state_dict().items()]
+    their_shapes, our_shapes = [s for _, s in theirs], [s for _, s in ours]
+    if discriminator and _batchnorm_after_first_conv(their_shapes) and not _batchnorm_after_first_conv(our_shapes):
+        hint = NOTES_FIRST_BN
+    for i, ((name, shape), (_, expected)) in enumerate(zip(theirs, ours)):
+        assert_true(shape == expected,
+                    f"entry {i} of your model's state_dict ({name}) has shape {shape}; the DCGAN architecture's "
+                    f"entry {i} has shape {expected}.", hint)
+    assert_true(len(theirs) == len(ours),
+                f"your model's state_dict has {len(theirs)} entries; the DCGAN architecture has {len(ours)} "
+                "(weights, batch-norm weights and biases, running statistics).", hint)
+
+
+def _parameter_count(state: dict) -> int:
+    return sum(v.numel() for k, v in state.items() if not k.endswith(_BUFFERS))
 
 
 gen_sizes = st.tuples(st.sampled_from([4, 16, 100]), st.sampled_from([2, 4, 8]), st.sampled_from([1, 3]))
@@ -199,16 +207,13 @@ def test_generator_output_shape_and_range(student, seed, sizes, batch):
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "architecture")
 def test_generator_layers(student, reference):
-    """3.2 Generator uses ConvTranspose2d / BatchNorm2d / ReLU / Tanh with the DCGAN parameter shapes"""
+    """3.2 Generator has the DCGAN parameter shapes (ConvTranspose2d / BatchNorm2d layers, in order)"""
     net = student.Generator(nz=100, ngf=64, nc=3)
-    description = student.describe(net)
-    extra = _activations(description) - {"ReLU", "Tanh"}
-    assert_true(not extra, f"your Generator contains {sorted(extra)} layers.", G_ARCH)
-    _same_architecture(student, net, reference.Generator(nz=100, ngf=64, nc=3), G_ARCH)
-    n_params = sum(math.prod(shape) for _n, _c, params in description for shape in params.values())
-    # DCGAN 64x64 generator (nz=100, ngf=64, nc=3): sum of the layer shapes = 3,576,704
-    expected = sum(p.numel() for p in reference.Generator(nz=100, ngf=64, nc=3).parameters())
-    assert_close(n_params, expected, name="number of Generator parameters", hint=G_ARCH)
+    ours = reference.Generator(nz=100, ngf=64, nc=3)
+    _same_architecture(net, ours, G_ARCH)
+    # DCGAN 64x64 generator (nz=100, ngf=64, nc=3): 3,576,704 parameters
+    assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
+                 name="number of Generator parameters", hint=G_ARCH)
 
 
 @pytest.mark.task("3.2")
@@ -251,19 +256,13 @@ def test_discriminator_output_shape(student, seed, sizes, batch):
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "architecture")
 def test_discriminator_layers(student, reference):
-    """3.3 Discriminator uses Conv2d / BatchNorm2d / LeakyReLU, no Sigmoid, with the DCGAN parameter shapes"""
+    """3.3 Discriminator has the DCGAN parameter shapes (Conv2d / BatchNorm2d layers, in order)"""
     net = student.Discriminator(nc=3, ndf=64)
-    description = student.describe(net)
-    acts = _activations(description)
-    assert_true("Sigmoid" not in acts and "LogSigmoid" not in acts,
-                "your Discriminator contains a Sigmoid layer.", LOGITS)
-    extra = acts - {"LeakyReLU"}
-    assert_true(not extra, f"your Discriminator contains {sorted(extra)} layers.", D_ARCH)
-    _same_architecture(student, net, reference.Discriminator(nc=3, ndf=64), D_ARCH)
-    n_params = sum(math.prod(shape) for _n, _c, params in description for shape in params.values())
-    # DCGAN 64x64 discriminator (nc=3, ndf=64): sum of the layer shapes = 2,765,568
-    expected = sum(p.numel() for p in reference.Discriminator(nc=3, ndf=64).parameters())
-    assert_close(n_params, expected, name="number of Discriminator parameters", hint=D_ARCH)
+    ours = reference.Discriminator(nc=3, ndf=64)
+    _same_architecture(net, ours, D_ARCH, discriminator=True)
+    # DCGAN 64x64 discriminator (nc=3, ndf=64): 2,765,568 parameters
+    assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
+                 name="number of Discriminator parameters", hint=D_ARCH)
 
 
 @pytest.mark.task("3.3")
@@ -277,7 +276,7 @@ def test_discriminator_matches_reference(student, reference, seed, sizes, batch)
     torch.manual_seed(seed)
     ours = _randomise_(reference.Discriminator(nc=nc, ndf=ndf), seed)
     theirs = student.Discriminator(nc=nc, ndf=ndf)
-    _load_reference_weights(theirs, ours, D_ARCH)
+    _load_reference_weights(theirs, ours, D_ARCH, discriminator=True)
     x = randn((batch, nc, 64, 64), seed + 1, torch.float32, scale=2.0)
     with torch.no_grad():
         expected = ours(x)

@@ -269,13 +269,20 @@ def test_kernel_shap_converges(student, reference, n, samples, seed):
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "reproducibility")
 def test_kernel_shap_uses_generator(student):
-    """1.2 kernel_shap draws its randomness only from the generator"""
+    """1.2 kernel_shap draws its randomness only from the generator (same seed: same values, other seed: others)"""
     game = mlp_game(7, 5)
     background, x = data((4, 7), 1), data(7, 2)
-    first = student.kernel_shap(game.predict, x, background, 40, np_rng(2024))
-    np.random.seed(1)
-    torch.manual_seed(1)
-    second = student.kernel_shap(game.predict, x, background, 40, np_rng(2024))
-    assert_close(second, first, name="KernelSHAP values from a generator with the same seed",
-                 tol=PROPERTY, hint="draw every random number from the generator argument "
-                                    "(generator.choice, generator.random), never np.random.* or torch")
+    hint = ("draw every random number from the generator argument (generator.choice, generator.random, "
+            "generator.permutation), never np.random.*, random.* or torch's global RNG, nor a generator of your own")
+    results = []
+    # the grader reseeds the global RNGs before every call (with 0, or with global_seed's value): a
+    # draw from np.random is then the same in every call, whatever the generator; 40 samples < 2^7 - 2
+    # coalitions, so the estimate is sampled
+    for global_seed, gen_seed in ((1234, 2024), (99, 2024), (1234, 2025)):
+        with student.global_seed(global_seed):
+            results.append(np.asarray(student.kernel_shap(game.predict, x, background, 40, np_rng(gen_seed))))
+    assert_close(results[1], results[0], name="KernelSHAP values from a generator with the same seed "
+                                              "(another global RNG state)", tol=PROPERTY, hint=hint)
+    assert_true(float(np.abs(results[2] - results[0]).max()) > 1e-9,
+                "generators with different seeds gave the same KernelSHAP values (with 40 sampled coalitions "
+                "they differ).", hint)

@@ -1,8 +1,11 @@
-"""Assignment a1_cnn: convolution arithmetic and a vectorized conv2d.
+"""Assignment a1_cnn: convolution arithmetic, a vectorized conv2d, batch normalization
+and a residual block.
 
-Implement the five functions below (read README.md first).  Use only basic tensor
-operations: torch.nn.functional.conv2d, nn.Conv2d, torch.conv2d, torch.convolution and
-their relatives (conv1d, conv3d, conv_transpose2d, ...) are not allowed in conv2d.
+Implement the six functions and the class below (read README.md first).  Use only basic
+tensor operations: torch.nn.functional.conv2d, nn.Conv2d, torch.conv2d, torch.convolution
+and their relatives (conv1d, conv3d, conv_transpose2d, ...) are not allowed in conv2d;
+F.batch_norm, nn.BatchNorm*, torch.batch_norm and F.instance_norm are not allowed in
+batch_norm2d.  ResidualBlock (Task 1.7) is built from nn.Conv2d and nn.BatchNorm2d.
 
 Check your work with:  python grade.py check a1_cnn a1_cnn.py
 """
@@ -12,6 +15,7 @@ import math  # noqa: F401  (you will probably need it)
 
 import torch
 import torch.nn.functional as F  # noqa: F401  (F.pad is allowed; F.conv* is not)
+from torch import nn
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -167,3 +171,108 @@ def separable_conv_params(in_channels, out_channels, kernel_size, bias=True):
         (standard, depthwise_separable) as a tuple of two ints.
     """
     raise NotImplementedError("Task 1.5: separable_conv_params")
+
+
+def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):
+    """Task 1.6: batch normalization (배치 정규화) of a 4-D input, equal to torch.nn.functional.batch_norm.
+
+    Every channel c is normalised with statistics taken over the batch and both spatial
+    dims, i.e. over the B*H*W values x[:, c, :, :]::
+
+        training=True:   mean_c = mean of x[:, c]          var_c = mean of (x[:, c] - mean_c)^2   (biased)
+        training=False:  mean_c = running_mean[c]          var_c = running_var[c]
+
+        out[:, c] = (x[:, c] - mean_c) / sqrt(var_c + eps) * weight[c] + bias[c]
+
+    (no scale when ``weight`` is None, no shift when ``bias`` is None).
+
+    In training mode the running statistics are also updated IN PLACE (the caller's
+    tensors change, as nn.BatchNorm2d's buffers do), with PyTorch's momentum convention
+    (momentum weights the NEW batch) and, for the variance, the UNBIASED estimate::
+
+        running_mean <- (1 - momentum) * running_mean + momentum * mean_c
+        running_var  <- (1 - momentum) * running_var  + momentum * var_c * n / (n - 1)     n = B*H*W
+
+    Either running tensor may be None in training mode (then it is simply not updated,
+    as in F.batch_norm); both are required when training=False.  Update them without
+    tracking gradients (inside torch.no_grad(), or with .detach()) and with in-place ops
+    (``running_mean.mul_(...).add_(...)`` or ``running_mean.copy_(...)``): assigning a new
+    tensor to the name ``running_mean`` does not change the caller's tensor.
+
+    The output keeps x's dtype and device, and autograd must give the gradients of x,
+    weight and bias (in training mode they also flow through mean_c and var_c).
+
+    Must be vectorized: reduce over dims (0, 2, 3) for all channels at once, no Python
+    loop over channels or batch items.  Not allowed: F.batch_norm, nn.BatchNorm1d/2d/3d,
+    torch.batch_norm and F.instance_norm.
+
+    Example::
+
+        x = torch.tensor([[[[1.]], [[2.]]], [[[3.]], [[6.]]]])    # (B=2, C=2, 1, 1)
+        rm, rv = torch.zeros(2), torch.ones(2)
+        batch_norm2d(x, rm, rv)[:, :, 0, 0]   -> tensor([[-1., -1.], [1., 1.]])   (up to eps)
+        rm -> tensor([0.2000, 0.4000])                 # 0.9 * 0 + 0.1 * mean (2 and 4)
+        rv -> tensor([1.1000, 1.7000])                 # 0.9 * 1 + 0.1 * unbiased var (2 and 8)
+
+    Args:
+        x: Float[Tensor, "B C H W"] input (float32 or float64).
+        running_mean: Float[Tensor, "C"] or None; updated in place when training.
+        running_var: Float[Tensor, "C"] or None; updated in place when training.
+        weight: Float[Tensor, "C"] or None, the per-channel scale gamma.
+        bias: Float[Tensor, "C"] or None, the per-channel shift beta.
+        training: use (and update) the batch statistics; False uses the running ones.
+        momentum: weight of the new batch in the running averages (PyTorch convention).
+        eps: added to the variance before the square root.
+
+    Returns:
+        Float[Tensor, "B C H W"].
+    """
+    raise NotImplementedError("Task 1.6: batch_norm2d")
+
+
+class ResidualBlock(nn.Module):
+    """Task 1.7: ResNet's basic residual block (잔차 블록), H(x) = F(x) + x.
+
+    ::
+
+        F(x)     = bn2(conv2(relu(bn1(conv1(x)))))
+        shortcut = x                          if stride == 1 and in_channels == out_channels
+                   downsample(x)              otherwise
+        out      = relu(F(x) + shortcut)      (the ReLU comes AFTER the addition)
+
+    with these submodules, created in __init__ under exactly these names (the grader loads
+    a state dict of the reference into your block, so names and shapes must match)::
+
+        conv1      = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        bn1        = nn.BatchNorm2d(out_channels)
+        conv2      = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+        bn2        = nn.BatchNorm2d(out_channels)
+        downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                                   nn.BatchNorm2d(out_channels))    # ONLY when the shape changes;
+                                                                     # otherwise no downsample submodule
+                                                                     # (self.downsample = None is fine)
+
+    nn.Conv2d, nn.BatchNorm2d, nn.Sequential and F.relu / nn.ReLU are allowed here
+    (no parameters besides the ones above).  The convolutions have no bias: the batch norm
+    right after each one has its own shift (beta).
+
+    Example::
+
+        block = ResidualBlock(64, 128, stride=2)
+        block(torch.randn(8, 64, 32, 32)).shape   -> torch.Size([8, 128, 16, 16])
+        sorted(block.state_dict())[:3]            -> ['bn1.bias', 'bn1.num_batches_tracked', 'bn1.running_mean']
+
+    Args:
+        in_channels: channels of the input x.
+        out_channels: channels of the output.
+        stride: stride of conv1 (and of the shortcut's 1x1 convolution); 2 halves H and W.
+    """
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        raise NotImplementedError("Task 1.7: ResidualBlock")
+
+    def forward(self, x):
+        """x: Float[Tensor, "B in_channels H W"] -> Float[Tensor, "B out_channels H' W'"],
+        H' = ceil(H / stride), W' = ceil(W / stride)."""
+        raise NotImplementedError("Task 1.7: ResidualBlock")

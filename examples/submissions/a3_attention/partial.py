@@ -1,7 +1,7 @@
 """Example submission: partly done.  Attention, the causal mask and the positional
 encoding are written; attention forgets the fully masked rows (NaN there); the rest is
 still the stub.  Expected grade: the 1.1 tests on fully masked rows fail ("masked" /
-NaN), 1.2 and 2.2 pass, 2.1 / 3.1 / 3.2 fail with NotImplementedError."""
+NaN), 1.2 and 2.2 pass, 2.1 / 2.3 / 2.4 / 3.1-3.4 fail with NotImplementedError."""
 import math
 
 import torch
@@ -34,9 +34,26 @@ def sinusoidal_positional_encoding(length, d_model):
     return pe
 
 
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    raise NotImplementedError("Task 2.3: layer_norm")
+
+
+def transformer_encoder_layer(x, params, num_heads, mask=None, norm_first=False, eps=1e-5):
+    raise NotImplementedError("Task 2.4: transformer_encoder_layer")
+
+
 def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, special_token_ids=()):
     raise NotImplementedError("Task 3.1: mask_tokens")
 
 
 def sample_next_token(logits, generator, temperature=1.0, top_k=None, top_p=None):
     raise NotImplementedError("Task 3.2: sample_next_token")
+
+
+def lm_loss(logits, tokens, ignore_index=-100):
+    raise NotImplementedError("Task 3.3: lm_loss")
+
+
+def generate(model, prompt, max_new_tokens, generator, temperature=1.0, top_k=None, top_p=None,
+             eos_token_id=None):
+    raise NotImplementedError("Task 3.4: generate")

@@ -1,6 +1,7 @@
 """A correct a4_diffusion submission written differently from the reference:
 schedules from Python lists / explicit formulas, coefficients gathered with
-index_select and view, DDPM written in the diffusers style (alpha-bar ratios)."""
+index_select and view, DDPM written in the diffusers style (alpha-bar ratios),
+samplers that build their timestep list with arange / flip."""
 import math
 
 import torch
@@ -94,3 +95,26 @@ def timestep_embedding(t, dim, max_period=10000):
         emb[:, :half] = args.sin()
         emb[:, half:2 * half] = args.cos()
     return emb.to(out_dtype)
+
+
+def ddpm_sample(model, shape, betas, generator, dtype=torch.float32):
+    batch = shape[0]
+    x = torch.randn(*shape, generator=generator, dtype=dtype)
+    with torch.no_grad():
+        for t in reversed(range(len(betas))):
+            eps = model(x, torch.full((batch,), t, dtype=torch.long))
+            z = torch.randn(*shape, generator=generator, dtype=dtype) if t > 0 else torch.zeros_like(x)
+            x = ddpm_step(eps, t, x, betas, z)
+    return x
+
+
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, dtype=torch.float32):
+    stride = alphas_cumprod.numel() // num_steps
+    timesteps = (torch.arange(num_steps) * stride).flip(0).tolist()
+    x = torch.randn(*shape, generator=generator, dtype=dtype)
+    with torch.no_grad():
+        for t in timesteps:
+            eps = model(x, torch.full((shape[0],), t, dtype=torch.long))
+            z = torch.randn(*shape, generator=generator, dtype=dtype) if eta > 0 else None
+            x = ddim_step(eps, t, t - stride, x, alphas_cumprod, eta, z)
+    return x

@@ -240,3 +240,14 @@ def timestep_embedding(t, dim, max_period=10000):
         is an integer tensor.
     """
     raise NotImplementedError("Task 3.3: timestep_embedding")
+
+
+# ---------------------------------------------------------------------------
+# Task 4: the sampling loops (not done yet)
+# ---------------------------------------------------------------------------
+def ddpm_sample(model, shape, betas, generator, dtype=torch.float32):
+    raise NotImplementedError("Task 4.1: ddpm_sample")
+
+
+def ddim_sample(model, shape, alphas_cumprod, num_steps, generator, eta=0.0, dtype=torch.float32):
+    raise NotImplementedError("Task 4.2: ddim_sample")

@@ -1,5 +1,6 @@
-"""a5_gan, a correct but slow submission: every loss loops over the samples in Python.
-Values and gradients are right; the speed checks fail (a loop over ~1e6 logits)."""
+"""a5_gan, a correct but slow submission: every GAN loss loops over the samples in Python.
+Values and gradients are right; the speed checks fail (a loop over ~1e6 logits).  The VAE
+and style-transfer functions are vectorized."""
 import math
 
 import torch
@@ -95,3 +96,23 @@ class Discriminator(nn.Module):
 
     def forward(self, x):
         return self.main(x).view(-1)
+
+
+def vae_loss(recon_logits, x, mu, logvar, beta=1.0):
+    # vectorized (the slow part of this submission is the GAN losses)
+    nll = torch.logaddexp(recon_logits, torch.zeros_like(recon_logits)) - x * recon_logits
+    recon = nll.flatten(1).sum(1).mean()
+    kl = gaussian_kl(mu, logvar)
+    return recon + beta * kl, recon, kl
+
+
+def gram_matrix(features):
+    b, c, h, w = features.shape
+    f = features.flatten(2)
+    return f @ f.transpose(-1, -2) / (c * h * w)
+
+
+def style_loss(gen_features, style_features, weights=None):
+    weights = [1.0] * len(gen_features) if weights is None else weights
+    return sum(w * (gram_matrix(g) - gram_matrix(s)).square().mean()
+               for w, g, s in zip(weights, gen_features, style_features))

@@ -29,6 +29,7 @@ from autograder.runspec import RunSpec, make
 from shared.adapter import Guard, InProcessStudent, StudentAdapter, load_module
 from shared.feedback import Feedback, StudentCodeError
 from shared.handout import MARKERS  # one marker table for the grader and the handout
+from shared.i18n import _, set_language
 
 KIND_ORDER = {"correctness": 0, "forbidden-api": 1, "performance": 2}
 
@@ -84,8 +85,8 @@ class BrokenStudent(StudentAdapter):
         self.problem = problem
 
     def call(self, name, *args, **kwargs):
-        raise StudentCodeError(f"your submission could not be loaded: {self.problem}",
-                               "fix the problem above and submit again")
+        raise StudentCodeError(_("your submission could not be loaded: {problem}").format(problem=self.problem),
+                               _("fix the problem above and submit again"))
 
     def has(self, name):
         return False
@@ -108,6 +109,7 @@ class Session:
         path = config.getoption("--ag-run")
         if path:
             self._spec = RunSpec.read(Path(path))
+            set_language(self._spec.lang)            # student feedback in the run's language (before any test)
             self.guard = Guard(self._spec.budget)
             if self._spec.isolation == "worker" and not self._spec.load_error:
                 self.adapter("student").prestart()
@@ -121,6 +123,7 @@ class Session:
                 raise pytest.UsageError(f"{item.nodeid}: not in an assignment's suite or handout; "
                                         "run it through grade.py")
             self._spec = make(assignment, self.config.getoption("--ag-target") or "reference")
+            set_language(self._spec.lang)
             self.guard = Guard(self._spec.budget)
         return self._spec
 

@@ -17,8 +17,15 @@ import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
-from autograder import __version__
+from autograder import PACKAGE_DIR, __version__
 from shared.feedback import Feedback
+from shared.i18n import N_, _, add_domain, language
+
+# the grader's own messages (these lines, the hidden suites' hints): autograder/locale, never shipped to students
+add_domain("autograder", PACKAGE_DIR / "locale")
+
+# reasons a test did not run (pytest skip reasons set by the plugin), translated when listed
+SKIP_REASONS = (N_("no CUDA device"), N_("grading on CPU (--device cpu)"))
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 _VIS = {"enum": list(VISIBILITIES)}
@@ -60,14 +67,20 @@ def feedback_text(exc, when: str = "call") -> str:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     if exc is None:
-        return "failed"
+        return _("failed")
     if isinstance(exc, Feedback):
         return str(exc)
     if when != "call":
-        return f"the grader could not set up this test ({type(exc).__name__}); please tell the course staff."
+        return _("the grader could not set up this test ({exc_type}); please tell the course staff.").format(
+            exc_type=type(exc).__name__)
     text = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return (f"the test could not use your result: {type(exc).__name__}" + (f": {text}" if text else "")
-            + "\nHint: check the return type and shapes against the handout (e.g. a tuple where one is expected).")
+    if text:
+        first = _("the test could not use your result: {exc_type}: {text}")
+    else:
+        first = _("the test could not use your result: {exc_type}")
+    return (first.format(exc_type=type(exc).__name__, text=text) + "\n"
+            + _("Hint: {hint}").format(hint=_("check the return type and shapes against the handout (e.g. a tuple "
+                                              "where one is expected).")))
 
 
 def _summaries(tests: list[dict], assignment, visibility: str) -> list[dict]:
@@ -81,9 +94,14 @@ def _summaries(tests: list[dict], assignment, visibility: str) -> list[dict]:
         failed = [t for t in items if t["status"] == "failed"]
         first = next((t for t in failed if t["extra_data"]["kind"] == "correctness"), failed[0] if failed else None)
         label = f"{task_number} {task.function}" if task else task_number
-        text = (f"all {len(items)} tests passed." if first is None else
-                f"{len(failed)} of {len(items)} tests failed. The first: {first['name']}\n{first['output']}")
-        out.append({"name": f"Task {label}: {earned:g} of {possible:g} points", "number": task_number,
+        if first is None:
+            text = _("all {n} tests passed.").format(n=len(items))
+        else:
+            text = _("{failed} of {n} tests failed. The first: {name}").format(
+                failed=len(failed), n=len(items), name=first["name"]) + f"\n{first['output']}"
+        title = _("Task {label}: {earned:g} of {possible:g} points").format(label=label, earned=earned,
+                                                                            possible=possible)
+        out.append({"name": title, "number": task_number,
                     "score": 0.0, "max_score": 0.0, "status": "failed" if failed else "passed",
                     "output": text, "visibility": visibility, "tags": ["summary"],
                     "extra_data": {"id": f"{task_number}/summary", "task": task_number, "kind": "summary"}})
@@ -107,7 +125,7 @@ def build(outcomes, *, assignment, spec, execution_time: float, import_problem: 
     tests, not_run = [], []
     for o in outcomes:
         if o.status == "skipped":
-            not_run.append(f"{o.name}: {o.output}")
+            not_run.append(f"{o.name}: {_(o.output) if o.output else o.output}")
             continue
         counters[o.task] = counters.get(o.task, 0) + 1
         extra = {"id": o.id, "task": o.task, "kind": o.kind}
@@ -120,16 +138,17 @@ def build(outcomes, *, assignment, spec, execution_time: float, import_problem: 
     score = round(sum(t["score"] for t in tests), 6)
     max_score = round(sum(t["max_score"] for t in tests), 6)
     passed = sum(t["status"] == "passed" for t in tests)
-    lines = [f"Score: {score:g} / {max_score:g}. {passed} of {len(tests)} graded tests passed."]
+    lines = [_("Score: {score:g} / {max_score:g}. {passed} of {n} graded tests passed.").format(
+        score=score, max_score=max_score, passed=passed, n=len(tests))]
     if spec.load_error:
-        lines.insert(0, f"Your submission could not be loaded: {spec.load_error}")
+        lines.insert(0, _("Your submission could not be loaded: {problem}").format(problem=spec.load_error))
     elif import_problem:
-        lines.insert(0, f"Your module could not be loaded: {import_problem}")
+        lines.insert(0, _("Your module could not be loaded: {problem}").format(problem=import_problem))
     if not_run:
-        lines.append(f"{len(not_run)} test(s) did not run and are not counted: "
-                     f"{'; '.join(sorted({n.split(': ', 1)[1] for n in not_run}))}.")
-    lines.append("Each task's summary is shown now; the individual correctness tests are shown after the "
-                 "due date.")
+        lines.append(_("{n} test(s) did not run and are not counted: {reasons}.").format(
+            n=len(not_run), reasons="; ".join(sorted({n.split(": ", 1)[1] for n in not_run}))))
+    lines.append(_("Each task's summary is shown now; the individual correctness tests are shown after the "
+                   "due date."))
     data = {
         "score": score, "max_score": max_score, "execution_time": round(execution_time, 3),
         "output": "\n".join(lines), "visibility": "visible", "stdout_visibility": "hidden",
@@ -146,17 +165,27 @@ def build(outcomes, *, assignment, spec, execution_time: float, import_problem: 
 
 
 def failure_results(assignment: str, problem: str, *, execution_time: float = 0.0, device: str = "cpu",
-                    inventory: list[dict] | None = None) -> dict:
+                    inventory: list[dict] | None = None, lang: str | None = None) -> dict:
     """A submission whose grading failed as a whole: score 0, a message naming the
-    problem, and (when the suite's inventory is known) every test, failed."""
+    problem, and (when the suite's inventory is known) every test, failed.  ``lang``: the
+    language of the messages (default: the assignment's)."""
+    if lang is None:
+        from autograder import registry
+        try:
+            lang = registry.get(assignment).lang
+        except (KeyError, ValueError, OSError):        # an unknown or broken assignment: English
+            lang = "en"
+    with language(lang):
+        not_graded = _("not graded: {problem}").format(problem=problem)
+        output = _("Your submission could not be graded: {problem}").format(problem=problem)
     tests = [{"name": i["name"], "number": i["number"], "score": 0.0, "max_score": float(i["points"]),
-              "status": "failed", "output": f"not graded: {problem}", "visibility": i["visibility"],
+              "status": "failed", "output": not_graded, "visibility": i["visibility"],
               "tags": list(i.get("tags", [])), "extra_data": {"id": i["id"], "task": i["task"], "kind": i["kind"]}}
              for i in (inventory or [])]
     return {
         "score": 0.0, "max_score": round(sum(t["max_score"] for t in tests), 6),
         "execution_time": round(execution_time, 3),
-        "output": f"Your submission could not be graded: {problem}", "visibility": "visible",
+        "output": output, "visibility": "visible",
         "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {"assignment": assignment, "grader_version": __version__, "device": device, "error": problem},
     }

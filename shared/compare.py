@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from shared.feedback import Feedback
+from shared.i18n import _
 from shared.tolerances import Tol, tolerance
 
 
@@ -54,27 +55,32 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
     exp_kind, act_kind = _kind(expected), _kind(actual)
     if exp_kind in ("tuple", "list") and act_kind in ("tuple", "list"):
         if len(actual) != len(expected):
-            raise Feedback(f"your {name} has {len(actual)} elements; expected {len(expected)}.", hint)
+            raise Feedback(_("your {name} has {actual} elements; expected {expected}.").format(
+                name=name, actual=len(actual), expected=len(expected)), hint)
         for i, (a, e) in enumerate(zip(actual, expected)):
             assert_close(a, e, name=f"{name}[{i}]", hint=hint, tol=tol, loosen=loosen,
                          check_dtype=check_dtype, check_device=check_device)
         return
     numeric = {"int", "float"}
     if not (exp_kind == act_kind or (exp_kind in numeric and act_kind in numeric and exp_kind == "float")):
-        article = "an" if exp_kind[0] in "aeiou" else "a"
-        raise Feedback(f"your {name} is a {act_kind}; expected {article} {exp_kind}.", hint)
+        if exp_kind[0] in "aeiou":
+            text = _("your {name} is a {actual}; expected an {expected}.")
+        else:
+            text = _("your {name} is a {actual}; expected a {expected}.")
+        raise Feedback(text.format(name=name, actual=act_kind, expected=exp_kind), hint)
     if exp_kind in ("int", "bool"):
         if actual != expected:
-            raise Feedback(f"your {name} is {actual!r}; expected {expected!r}.", hint)
+            raise Feedback(_("your {name} is {actual}; expected {expected}.").format(
+                name=name, actual=repr(actual), expected=repr(expected)), hint)
         return
     if exp_kind == "float":
         t = tol or tolerance(torch.float64)
         a, e = float(actual), float(expected)
         if math.isnan(a) and not math.isnan(e):
-            raise Feedback(f"your {name} is NaN; expected a finite number.", hint)
+            raise Feedback(_("your {name} is NaN; expected a finite number.").format(name=name), hint)
         if not math.isclose(a, e, rel_tol=t.rtol * loosen, abs_tol=t.atol * loosen) and not (a == e):
-            raise Feedback(f"your {name} is {a:.6g}; expected {e:.6g} "
-                           f"(abs error {abs(a - e):.3g}).", hint)
+            raise Feedback(_("your {name} is {actual:.6g}; expected {expected:.6g} (abs error {error:.3g}).").format(
+                name=name, actual=a, expected=e, error=abs(a - e)), hint)
         return
     if exp_kind == "numpy.ndarray":
         actual_t, expected_t = torch.from_numpy(np.ascontiguousarray(actual)), torch.from_numpy(np.ascontiguousarray(expected))
@@ -82,7 +88,8 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
         actual_t, expected_t = actual, expected
     else:
         if actual != expected:
-            raise Feedback(f"your {name} is {actual!r}; expected {expected!r}.", hint)
+            raise Feedback(_("your {name} is {actual}; expected {expected}.").format(
+                name=name, actual=repr(actual), expected=repr(expected)), hint)
         return
     _compare_tensors(actual_t, expected_t, name=name, hint=hint, tol=tol, loosen=loosen,
                      check_dtype=check_dtype, check_device=check_device)
@@ -91,13 +98,14 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
 def _compare_tensors(actual: torch.Tensor, expected: torch.Tensor, *, name, hint, tol, loosen,
                      check_dtype, check_device) -> None:
     if check_dtype and actual.dtype != expected.dtype:
-        raise Feedback(f"your {name} has dtype {actual.dtype}; expected {expected.dtype} "
-                       "(outputs keep the input dtype).", hint)
+        raise Feedback(_("your {name} has dtype {actual}; expected {expected} (outputs keep the input dtype).").format(
+            name=name, actual=actual.dtype, expected=expected.dtype), hint)
     if _shape(actual) != _shape(expected):
-        raise Feedback(f"your {name} has shape {_shape(actual)}; expected {_shape(expected)}.", hint)
+        raise Feedback(_("your {name} has shape {actual}; expected {expected}.").format(
+            name=name, actual=_shape(actual), expected=_shape(expected)), hint)
     if check_device and actual.device.type != expected.device.type:
-        raise Feedback(f"your {name} is on {actual.device.type}; expected {expected.device.type} "
-                       "(outputs stay on the input's device).", hint)
+        raise Feedback(_("your {name} is on {actual}; expected {expected} (outputs stay on the input's device).").format(
+            name=name, actual=actual.device.type, expected=expected.device.type), hint)
     a = actual.detach().to("cpu")
     e = expected.detach().to("cpu")
     if not a.dtype.is_floating_point and not a.dtype.is_complex:
@@ -115,13 +123,14 @@ def _compare_tensors(actual: torch.Tensor, expected: torch.Tensor, *, name, hint
     if (a_nan & ~e_nan).any():
         n = int((a_nan & ~e_nan).sum())
         first = _fmt_index(torch.nonzero(a_nan & ~e_nan)[0].tolist()) if a64.dim() else "()"
-        raise Feedback(f"your {name} has {n} NaN value(s) where the expected values are finite "
-                       f"(first at index {first}).", hint or "look for 0/0, log(0) or exp overflow")
+        raise Feedback(_("your {name} has {n} NaN value(s) where the expected values are finite "
+                         "(first at index {first}).").format(name=name, n=n, first=first),
+                       hint or _("look for 0/0, log(0) or exp overflow"))
     a_inf, e_inf = torch.isinf(a64), torch.isinf(e64)
     if (a_inf & ~e_inf).any():
         n = int((a_inf & ~e_inf).sum())
-        raise Feedback(f"your {name} has {n} infinite value(s) where the expected values are finite.",
-                       hint or "look for overflow in exp or division by a value near zero")
+        raise Feedback(_("your {name} has {n} infinite value(s) where the expected values are finite.").format(
+            name=name, n=n), hint or _("look for overflow in exp or division by a value near zero"))
     both_nan = a_nan & e_nan
     same_inf = a_inf & e_inf & (a64 == e64)
     err = (a64 - e64).abs()
@@ -137,18 +146,21 @@ def _raise_mismatch(a, e, bad, name, hint, errinfo) -> None:
     first = where[0]
     a_first = a[tuple(first)].item() if a.dim() else a.item()
     e_first = e[tuple(first)].item() if e.dim() else e.item()
-    lines = [f"your {name} differs from the expected values at {n_bad} of {n_all} elements."]
+    lines = [_("your {name} differs from the expected values at {n_bad} of {n_all} elements.").format(
+        name=name, n_bad=n_bad, n_all=n_all)]
     if errinfo is not None:
         err, rtol, atol = errinfo
         finite = torch.isfinite(err)
         max_abs = float(err[finite].max()) if finite.any() else float("nan")
         rel = err / e.abs().clamp_min(1e-12)
         max_rel = float(rel[finite].max()) if finite.any() else float("nan")
-        lines.append(f"max abs error {max_abs:.3g}, max rel error {max_rel:.3g} "
-                     f"(allowed: {atol:.0e} + {rtol:.0e} * |expected|).")
+        lines.append(_("max abs error {max_abs:.3g}, max rel error {max_rel:.3g} "
+                       "(allowed: {atol:.0e} + {rtol:.0e} * |expected|).").format(
+            max_abs=max_abs, max_rel=max_rel, atol=atol, rtol=rtol))
     shown = ", ".join(_fmt_index(w) for w in where) if a.dim() else "()"
-    lines.append(f"first mismatching indices: {shown}")
-    lines.append(f"at {_fmt_index(first) if a.dim() else '()'}: yours {a_first:.6g}, expected {e_first:.6g}.")
+    lines.append(_("first mismatching indices: {indices}").format(indices=shown))
+    lines.append(_("at {index}: yours {actual:.6g}, expected {expected:.6g}.").format(
+        index=_fmt_index(first) if a.dim() else "()", actual=a_first, expected=e_first))
     raise Feedback("\n".join(lines), hint)
 
 

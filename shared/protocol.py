@@ -27,6 +27,7 @@ import traceback
 
 from shared.feedback import (BadReturn, MissingFunction, NotImplementedYet, StudentCodeError, StudentCrashed,
                              StudentRaised)
+from shared.i18n import _
 
 # ---- operations (requests) -----------------------------------------------------------
 CALL = "call"                  # run a function / method / constructor once
@@ -154,11 +155,13 @@ def to_feedback(name: str, err: dict, module: str = "your module") -> StudentCod
     if kind == BADRETURN:
         return BadReturn(name, message)
     if kind == MEMORY:
-        return StudentRaised(name, "MemoryError", "the memory limit was exceeded", str(err.get("where", "")))
+        return StudentRaised(name, "MemoryError", _("the memory limit was exceeded"), str(err.get("where", "")))
     if kind == NOSPACE:
         return StudentRaised(name, str(err.get("type", "OSError")),
-                             f"{message} (your code has {DISK_MB} MiB of scratch space in all, and one file may "
-                             "hold at most 64 MiB)", str(err.get("where", "")))
+                             _("{message} (your code has {disk_mb} MiB of scratch space in all, and one file may "
+                               "hold at most 64 MiB)").format(message=message, disk_mb=DISK_MB),
+                             str(err.get("where", "")))
     if kind == RAISED:
         return StudentRaised(name, str(err.get("type", "Error"))[:80], message, str(err.get("where", ""))[:400])
-    return StudentCrashed(name, f"the grader could not read what your code sent back ({message or kind})")
+    return StudentCrashed(name, _("the grader could not read what your code sent back ({detail})").format(
+        detail=message or kind))

@@ -26,6 +26,7 @@ from torch.utils._pytree import tree_map
 
 from shared.feedback import Feedback, StudentTimeout
 from shared.fingerprint import same_result
+from shared.i18n import _
 
 
 @dataclass
@@ -40,9 +41,10 @@ class SpeedReport:
         return min(self.student_s) / max(min(self.reference_s), 1e-9)
 
     def summary(self) -> str:
-        return (f"{self.name}: {min(self.student_s) * 1e3:.2f} ms vs the reference's "
-                f"{min(self.reference_s) * 1e3:.2f} ms (fastest of {len(self.student_s)} rounds), ratio "
-                f"{self.ratio:.2f}x (allowed {self.threshold:g}x)")
+        return _("{name}: {student_ms:.2f} ms vs the reference's {reference_ms:.2f} ms (fastest of {rounds} "
+                 "rounds), ratio {ratio:.2f}x (allowed {threshold:g}x)").format(
+            name=self.name, student_ms=min(self.student_s) * 1e3, reference_ms=min(self.reference_s) * 1e3,
+            rounds=len(self.student_s), ratio=self.ratio, threshold=self.threshold)
 
 
 def variant(args, kwargs, k: int):
@@ -81,20 +83,31 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
         try:
             return student.run(*variant(a, kw, 0), budget)
         except StudentTimeout:
-            raise Feedback(f"{name} was stopped after {budget:.1f} s in the speed check; the reference takes "
-                           f"{ref_t * 1e3:.1f} ms on the same input (allowed {threshold:g}x).",
-                           "vectorize: replace Python loops over elements, pixels, batch items or heads "
-                           "with batched tensor operations") from None
+            raise Feedback(_("{name} was stopped after {budget:.1f} s in the speed check; the reference takes "
+                             "{reference_ms:.1f} ms on the same input (allowed {threshold:g}x).").format(
+                               name=name, budget=budget, reference_ms=ref_t * 1e3, threshold=threshold),
+                           _("vectorize: replace Python loops over elements, pixels, batch items or heads "
+                             "with batched tensor operations")) from None
 
     def check(stu_print, ref_print, first: bool, a=None, kw=None) -> None:
         if expect is not None:
             ref_print = expect(*variant(a, kw, 0))
         if not same_result(stu_print, ref_print):
-            where = "" if see is None else f", see {see}"
-            raise Feedback(f"not timed: {name} returned a wrong result on the speed-check input"
-                           f"{' (its first call)' if first else ''}{where}; speed only counts for a correct result.",
-                           "make the correctness tests of this function pass first; a result must be computed "
-                           "from the arguments of each call")
+            if first and see is not None:
+                text = _("not timed: {name} returned a wrong result on the speed-check input (its first call), "
+                         "see {see}; speed only counts for a correct result.")
+            elif first:
+                text = _("not timed: {name} returned a wrong result on the speed-check input (its first call); "
+                         "speed only counts for a correct result.")
+            elif see is not None:
+                text = _("not timed: {name} returned a wrong result on the speed-check input, see {see}; "
+                         "speed only counts for a correct result.")
+            else:
+                text = _("not timed: {name} returned a wrong result on the speed-check input; speed only counts "
+                         "for a correct result.")
+            raise Feedback(text.format(name=name, see=see),
+                           _("make the correctness tests of this function pass first; a result must be computed "
+                             "from the arguments of each call"))
 
     for _ in range(warmup):
         a, kw = variant(args, kwargs, 0)
@@ -131,8 +144,8 @@ def check_speed(name: str, student, reference, args=(), kwargs=None, *, threshol
             with contextlib.suppress(Exception):
                 timer.close()
     if report.ratio > threshold:
-        raise Feedback(f"{name} is too slow: {report.summary()}.",
-                       hint or "vectorize: avoid Python loops over tensor elements")
+        raise Feedback(_("{name} is too slow: {summary}.").format(name=name, summary=report.summary()),
+                       hint or _("vectorize: avoid Python loops over tensor elements"))
     return report
 
 

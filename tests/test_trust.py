@@ -13,8 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import ROOT, mutants, registry
@@ -167,3 +169,137 @@ def test_disk_writes_are_capped_and_leave_nothing(batch):
     assert any("No space left" in t["output"] and "256 MiB" in t["output"] for t in failed(res))
     assert batch["leftovers"] == []
     assert batch["free_before"] - batch["free_after"] < 200 << 20
+
+
+# ---- a6: arguments and call-backs ------------------------------------------------------------
+A6 = registry.get("a6_xai")
+ATTACKS_A6 = Path(__file__).parent / "adversarial" / "trust_a6"
+
+
+def _build_a6(name: str, dest: Path) -> Path:
+    dest.write_text(mutants.build(A6.solution_path.read_text(), (ATTACKS_A6 / f"{name}.py").read_text(), name))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def batch_a6(tmp_path_factory):
+    subs = tmp_path_factory.mktemp("trust_a6")
+    shutil.copy(A6.solution_path, subs / "correct.py")
+    shutil.copy(ROOT / "examples" / "submissions" / "a6_xai" / "correct_autograd.py", subs / "correct_autograd.py")
+    for path in sorted(ATTACKS_A6.glob("*.py")):        # stray_callbacks too: the batch must survive it
+        _build_a6(path.stem, subs / path.name)
+    out = tmp_path_factory.mktemp("out_a6")
+    proc = subprocess.run([sys.executable, "grade.py", "grade", "a6_xai", *sorted(map(str, subs.iterdir())),
+                           "--out", str(out), "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    return {"proc": proc, "results": {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}}
+
+
+@pytest.mark.parametrize("name", ["correct", "correct_autograd"])
+def test_a6_batch_correct_gets_full_marks(batch_a6, name):
+    """correct_autograd calls torch.autograd.grad without torch.enable_grad(): the speed
+    checks run in the grad mode of the correctness checks, so it loses nothing."""
+    assert batch_a6["proc"].returncode == 0, batch_a6["proc"].stdout[-3000:]
+    correct = batch_a6["results"][name]
+    assert correct["score"] == correct["max_score"] > 0, failed(correct)
+
+
+def test_changing_an_argument_in_the_worker_is_seen_by_the_grader(batch_a6):
+    res = batch_a6["results"]["modify_argument"]
+    lost_only(res, task="2.1")
+    assert any("modified its input X" in t["output"] for t in failed(res))
+
+
+def test_an_oversized_callback_argument_is_refused(batch_a6):
+    res = batch_a6["results"]["callback_flood"]
+    lost_only(res, task="2.1")
+    assert any("refused to call back" in t["output"] and "bool" in t["output"] for t in failed(res))
+
+
+def _a6_worker(path: Path):
+    from autograder.isolation.student import WorkerStudent
+    return WorkerStudent(path, module=A6.module, functions=A6.functions, classes=A6.classes, timeout=10.0,
+                         limits={"memory_mb": A6.memory_mb, "nproc": 256})
+
+
+def test_the_grader_never_runs_predict_on_an_oversized_array(tmp_path):
+    worker = _a6_worker(_build_a6("callback_flood", tmp_path / "a6_xai.py"))
+    seen = []
+
+    def predict(rows):
+        seen.append(rows.shape)
+        return rows.sum(axis=1)
+    try:
+        with pytest.raises(Exception, match="refused to call back with an array of dtype bool"):
+            worker.partial_dependence(predict, np.zeros((4, 3)), 0, np.linspace(0, 1, 5))
+    finally:
+        worker.close()
+    assert seen == []
+
+
+def test_callback_frames_after_a_call_end_the_worker_and_reach_no_later_test(tmp_path):
+    from shared.feedback import StudentCrashed
+    worker = _a6_worker(_build_a6("stray_callbacks", tmp_path / "a6_xai.py"))
+    first, second = [], []
+    try:
+        worker.kernel_shap(lambda rows: first.append(rows) or rows.sum(axis=1), np.zeros(4), np.zeros((2, 4)), 8,
+                           np.random.default_rng(0))
+        time.sleep(0.5)                          # the thread now floods the pipe with call-back frames
+        generation = worker.generation
+        with pytest.raises(StudentCrashed, match="protocol"):
+            worker.kernel_shap(lambda rows: second.append(rows) or rows.sum(axis=1), np.zeros(4),
+                               np.zeros((2, 4)), 8, np.random.default_rng(0))
+        assert worker.saliency is not None
+        worker.shapley_values(lambda rows: rows.sum(axis=1), np.zeros(3), np.zeros((2, 3)))
+        assert worker.generation == generation + 1          # a fresh worker took over
+    finally:
+        worker.close()
+    assert first == [] and second == []
+
+
+# ---- defence in depth: what a worker can see and do ----------------------------------------------------
+PROBE = '''
+import ctypes, errno, os, socket
+
+def conv_output_size(*a, **k):
+    libc = ctypes.CDLL(None, use_errno=True)
+    status = open("/proc/self/status").read()
+    def field(name):
+        return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith(name))
+    def refused(call):
+        ctypes.set_errno(0)
+        rc = call()
+        return rc == -1 and ctypes.get_errno() in (errno.EPERM, errno.ENOSYS, errno.EACCES)
+    return {
+        "no_new_privs": field("NoNewPrivs"), "seccomp": field("Seccomp"), "uid": os.getuid(),
+        "pid": os.getpid(), "hostname": socket.gethostname(), "pids": sorted(int(p) for p in os.listdir("/proc")
+                                                                              if p.isdigit()),
+        "ptrace": refused(lambda: libc.ptrace(16, 1, 0, 0)),                   # PTRACE_ATTACH
+        "unshare": refused(lambda: libc.unshare(0x10000000)),                  # CLONE_NEWUSER
+        "mount": refused(lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)),
+        "affinity": refused(lambda: libc.sched_setaffinity(0, 8, ctypes.byref(ctypes.c_ulong(3)))),
+        "bpf": refused(lambda: libc.syscall(321, 0, 0, 0)),
+        "visible": {d: sorted(os.listdir(d))[:5] for d in ("/opt", "/var", "/srv", "/home", "/root", "/tmp")
+                    if os.path.isdir(d)},
+        "writable_root": os.access("/usr", os.W_OK) or os.access("/etc", os.W_OK),
+    }
+'''
+
+
+def test_a_worker_is_confined_by_namespaces_seccomp_and_no_new_privs(tmp_path):
+    from autograder.isolation.student import WorkerStudent
+    (tmp_path / "a1_cnn.py").write_text(PROBE)
+    worker = WorkerStudent(tmp_path / "a1_cnn.py", module="a1_cnn", functions=A1.functions, classes=A1.classes,
+                           timeout=20.0, limits={"memory_mb": 4096, "nproc": 64})
+    try:
+        facts = worker.conv_output_size()
+        enforced = worker.enforced()
+    finally:
+        worker.close()
+    assert facts["no_new_privs"] == "1" and facts["seccomp"] == "2"
+    assert facts["uid"] >= 200000 and facts["pid"] == 1 and facts["pids"] == [1]      # its own PID namespace
+    assert facts["hostname"] == "grading-sandbox"
+    assert all(facts[k] for k in ("ptrace", "unshare", "mount", "affinity", "bpf"))
+    for folder in ("/opt", "/var", "/srv", "/home"):
+        assert facts["visible"].get(folder, []) == [], (folder, facts["visible"])
+    assert not facts["writable_root"]
+    assert any("seccomp" in e for e in enforced) and any("IPC" in e for e in enforced)

@@ -225,8 +225,8 @@ def seccomp() -> list[str]:
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     try:
         import pyseccomp
-    except ImportError:
-        return ["no_new_privs (pyseccomp missing: no system-call filter)"]
+    except Exception:                  # not installed, or libseccomp missing on this machine
+        return ["no_new_privs (pyseccomp or libseccomp missing: no system-call filter)"]
     filt = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
     for name in DENIED_SYSCALLS:
         try:

@@ -285,5 +285,5 @@ def main(config: dict, chan: protocol.Channel, enforced: list[str]) -> None:
     worker.send({"id": 0, "ready": True})
     try:
         worker.serve()
-    except (OutOfStep, EOFError, pickle.UnpicklingError):
+    except (OutOfStep, EOFError, pickle.UnpicklingError, protocol.ProtocolError):
         os._exit(3)

@@ -88,7 +88,7 @@ class Stopped(Exception):
 
 def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jobs: int | None = None,
                timeout: float | None = None, device: str = "auto", on_done=None, resume: bool = False,
-               warm: bool = True, lang: str | None = None) -> list[Graded]:
+               warm: bool = True, lang: str | None = None, budget: float | None = None) -> list[Graded]:
     """Grade a batch; write OUT/<name>/results.json for each and OUT/gradebook.csv."""
     registry.get(assignment_id)            # fail fast on an unknown id
     out_dir = Path(out_dir)
@@ -119,7 +119,7 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
             results_path = out_dir / name / "results.json"
             try:
                 res = grade_submission(assignment_id, sub, results_path, timeout=timeout, device=device, slot=slot,
-                                       lang=lang, cancel=stop)
+                                       lang=lang, budget=budget, cancel=stop)
                 item = Graded(name, sub, res)
             except Cancelled:
                 return

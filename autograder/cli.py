@@ -131,6 +131,8 @@ def _out_dir(out_dir: Path) -> None:
               help="submissions graded in parallel  [default: the number of CPU cores]")
 @click.option("--timeout", type=click.FloatRange(0.1), default=None,
               help="seconds per student call (default: the assignment's setting)")
+@click.option("--budget", type=click.FloatRange(1.0), default=None,
+              help="seconds of student calls for a whole submission (default: the assignment's setting)")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="auto", show_default=True)
 @click.option("--each", is_flag=True, help="each SUBMISSION is a folder of submissions (a class's uploads, "
                                            "Gradescope's or Canvas's bulk download): grade its entries")
@@ -141,7 +143,7 @@ def _out_dir(out_dir: Path) -> None:
 @click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
               help="grade on a Dask cluster (tcp://host:8786) instead of this machine (docs/cluster.md)")
 @click.option("--cold", is_flag=True, hidden=True, help="a fresh pytest process per submission (benchmarks)")
-def grade(assignment, submissions, out_dir, jobs, timeout, device, each, resume, roster, lang, cluster, cold):
+def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each, resume, roster, lang, cluster, cold):
     """Grade SUBMISSIONS (.py files, folders, .zip files or notebooks) of ASSIGNMENT.
 
     Writes OUT/<submission>/results.json for each (with feedback.html, the page the
@@ -171,12 +173,15 @@ def grade(assignment, submissions, out_dir, jobs, timeout, device, each, resume,
                 progress.console.print(f"  {graded.name}: {score}")
             try:
                 if cluster:
-                    from autograder.cluster import grade_on_cluster
-                    graded = grade_on_cluster(assignment.id, subs, out_dir, cluster, timeout=timeout, device=device,
-                                              on_done=done)
+                    from autograder.cluster import ClusterError, grade_on_cluster
+                    try:
+                        graded = grade_on_cluster(assignment.id, subs, out_dir, cluster, timeout=timeout,
+                                                  device=device, on_done=done)
+                    except ClusterError as exc:
+                        raise click.ClickException(str(exc)) from None
                 else:
                     graded = grade_many(assignment.id, subs, out_dir, jobs=jobs, timeout=timeout, device=device,
-                                        on_done=done, resume=resume, warm=not cold, lang=lang)
+                                        on_done=done, resume=resume, warm=not cold, lang=lang, budget=budget)
             except Stopped as stop:
                 progress.stop()
                 console.print(f"[yellow]interrupted[/]: {len(stop.done)} graded, {len(stop.left)} not. "

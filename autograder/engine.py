@@ -97,7 +97,8 @@ def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, t
 
 def grade_submission(assignment_id: str, submission: Path, results_path: Path, *, timeout: float | None = None,
                      device: str = "auto", isolation: str = "worker", hide: list[Path] = (), slot=None,
-                     lang: str | None = None, keep_source: bool = True, cancel=None) -> dict:
+                     lang: str | None = None, keep_source: bool = True, cancel=None,
+                     budget: float | None = None) -> dict:
     """Grade one submission; write and return its results.json (atomically: an earlier
     results.json stays until the new one is complete).  Raises :class:`GraderError` only
     when the grader itself failed; results.json is written even then."""
@@ -107,8 +108,8 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
     run_root = Path(tempfile.mkdtemp(prefix="ag-run-"))
     os.chmod(run_root, 0o711)
     run_id = uuid.uuid4().hex[:12]
-    spec = runspec.make(assignment, "", isolation=isolation, device=device, timeout=timeout, lang=lang,
-                        run_id=run_id, cpu=getattr(slot, "cpu", None))
+    spec = runspec.make(assignment, "", isolation=isolation, device=device, timeout=timeout, budget=budget,
+                        lang=lang, run_id=run_id, cpu=getattr(slot, "cpu", None))
     try:
         target_dir = run_root / "submission"
         spec.load_error, spec.static = load(assignment, submission, target_dir)
@@ -141,7 +142,7 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
             results = failure_results(assignment.id, problem if error and "took longer" in error else
                                       "the grader failed on this submission; please tell the course staff",
                                       execution_time=time.monotonic() - started, device=spec.device,
-                                      inventory=inventory(assignment.id))
+                                      inventory=inventory(assignment.id), lang=spec.lang)
             results["extra_data"]["grader_error"] = problem
         write_json(results_path, results)
         _side_files(produced.parent, results_path.parent, module_file if keep_source else None, results)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder import PACKAGE_DIR, __version__
 from shared.feedback import Feedback
-from shared.i18n import N_, _, add_domain, language
+from shared.i18n import N_, _, add_domain, known, language
 
 # the grader's own messages (these lines, the hidden suites' hints): autograder/locale, never shipped to students
 add_domain("autograder", PACKAGE_DIR / "locale")
@@ -125,7 +125,7 @@ def build(outcomes, *, assignment, spec, execution_time: float, import_problem: 
     tests, not_run = [], []
     for o in outcomes:
         if o.status == "skipped":
-            not_run.append(f"{o.name}: {_(o.output) if o.output else o.output}")
+            not_run.append(f"{o.name}: {known(o.output) if o.output else o.output}")
             continue
         counters[o.task] = counters.get(o.task, 0) + 1
         extra = {"id": o.id, "task": o.task, "kind": o.kind}

@@ -139,7 +139,8 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
                     kept.parent.mkdir(parents=True, exist_ok=True)
                     kept.write_text(built.source, encoding="utf-8")
             try:
-                res = grade_submission(assignment.id, path, Path(tmp) / "results.json")
+                # English feedback: the mutants' "# expect:" concept words are English
+                res = grade_submission(assignment.id, path, Path(tmp) / "results.json", lang="en")
             except GraderError as exc:
                 row.problem = str(exc).splitlines()[0]
                 return row

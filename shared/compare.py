@@ -104,8 +104,9 @@ def _compare_tensors(actual: torch.Tensor, expected: torch.Tensor, *, name, hint
         raise Feedback(_("your {name} has shape {actual}; expected {expected}.").format(
             name=name, actual=_shape(actual), expected=_shape(expected)), hint)
     if check_device and actual.device.type != expected.device.type:
-        raise Feedback(_("your {name} is on {actual}; expected {expected} (outputs stay on the input's device).").format(
-            name=name, actual=actual.device.type, expected=expected.device.type), hint)
+        raise Feedback(_("your {name} is on {actual}; expected {expected} (outputs stay on the input's "
+                         "device).").format(name=name, actual=actual.device.type, expected=expected.device.type),
+                       hint)
     a = actual.detach().to("cpu")
     e = expected.detach().to("cpu")
     if not a.dtype.is_floating_point and not a.dtype.is_complex:

@@ -89,6 +89,12 @@ def gettext(message: str) -> str:
 _ = gettext
 
 
+def known(text: str) -> str:
+    """``text`` translated when it is a catalogued message marked elsewhere (a skip reason
+    the plugin sets), else as it is.  Not a marker: ``pybabel extract`` does not see it."""
+    return gettext(text)
+
+
 class LazyText:
     """A message translated when it is used (``str()``, formatting, ``+``), not when defined."""
 
@@ -143,5 +149,5 @@ def N_(message: str) -> LazyText:              # noqa: N802 (the gettext convent
     return LazyText(message)
 
 
-__all__ = ["LANGUAGES", "DEFAULT", "LazyText", "N_", "_", "add_domain", "get_language", "gettext", "language",
-           "set_language", "translations"]
+__all__ = ["LANGUAGES", "DEFAULT", "LazyText", "N_", "_", "add_domain", "get_language", "gettext", "known",
+           "language", "set_language", "translations"]

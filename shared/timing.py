@@ -109,7 +109,7 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
                            _("make the correctness tests of this function pass first; a result must be computed "
                              "from the arguments of each call"))
 
-    for _ in range(warmup):
+    for _round in range(warmup):           # (not `_`: that is the translation function here)
         a, kw = variant(args, kwargs, 0)
         ref_t, ref_print = run_reference(a, kw)
         budget = min(max_budget_s, max(min_budget_s, budget_factor * threshold * ref_t))

@@ -10,6 +10,7 @@ import torch
 
 from shared import models_a6
 from shared.compare import assert_close, assert_true
+from shared.i18n import N_
 
 pytestmark = pytest.mark.visibility("visible")
 
@@ -28,11 +29,11 @@ def test_shapley_values_linear_model(student):
     x = np.array([1.0, 2.0, -1.0, 0.5])
     background = np.array([[0.0, 1.0, 0.0, 0.0], [2.0, 1.0, -2.0, 1.0]])
     phi = student.shapley_values(_linear_predict(w, 0.3), x, background)
-    assert_close(phi, w * (x - background.mean(axis=0)), name="Shapley values",
-                 hint="phi_i = sum over coalitions S without i of |S|!(n-|S|-1)!/n! (v(S+i) - v(S))")
+    assert_close(phi, w * (x - background.mean(axis=0)), name=N_("Shapley values"),
+                 hint=N_("phi_i = sum over coalitions S without i of |S|!(n-|S|-1)!/n! (v(S+i) - v(S))"))
     both = student.shapley_values(_linear_predict(w), np.stack([x, -x]), background)
-    assert_close(both, w * (np.stack([x, -x]) - background.mean(axis=0)), name="Shapley values of 2 rows",
-                 hint="x of shape (k, n) gives (k, n) values")
+    assert_close(both, w * (np.stack([x, -x]) - background.mean(axis=0)), name=N_("Shapley values of 2 rows"),
+                 hint=N_("x of shape (k, n) gives (k, n) values"))
 
 
 @pytest.mark.task("1.1")
@@ -49,10 +50,11 @@ def test_shapley_values_efficiency_and_batching(student):
     x, background = rng.normal(size=6), rng.normal(size=(3, 6))
     phi = student.shapley_values(predict, x, background)
     gap = predict(x[None])[0] - predict(background).mean()
-    assert_true(abs(float(np.sum(phi)) - gap) < 1e-9, "the Shapley values do not sum to f(x) - mean f(background).",
-                "efficiency: v(empty) is the mean prediction over the background rows")
-    assert_true(len(calls) - 2 <= 8, f"predict was called {len(calls) - 2} times for 64 coalitions.",
-                "batch the coalitions: one predict call on all their rows")
+    assert_true(abs(float(np.sum(phi)) - gap) < 1e-9,
+                N_("the Shapley values do not sum to f(x) - mean f(background)."),
+                N_("efficiency: v(empty) is the mean prediction over the background rows"))
+    assert_true(len(calls) - 2 <= 8, N_("predict was called {n} times for 64 coalitions.").format(n=len(calls) - 2),
+                N_("batch the coalitions: one predict call on all their rows"))
 
 
 @pytest.mark.task("1.2")
@@ -63,15 +65,16 @@ def test_kernel_shap_linear_model_and_efficiency(student):
     w = rng.normal(size=5)
     x, background = rng.normal(size=5), rng.normal(size=(4, 5))
     phi = student.kernel_shap(_linear_predict(w), x, background, 64, np.random.default_rng(0))
-    assert_close(phi, w * (x - background.mean(axis=0)), name="KernelSHAP values of a linear model", loosen=100,
-                 hint="weighted least squares of v(z) - v(empty) on the coalition indicators z")
+    assert_close(phi, w * (x - background.mean(axis=0)), name=N_("KernelSHAP values of a linear model"), loosen=100,
+                 hint=N_("weighted least squares of v(z) - v(empty) on the coalition indicators z"))
 
     def f(X):
         return np.sin(X @ w) + X[:, 1] ** 2
     phi = student.kernel_shap(f, x, background, 20, np.random.default_rng(0))
     gap = f(x[None])[0] - f(background).mean()
-    assert_true(abs(float(np.sum(phi)) - gap) < 1e-9, "the KernelSHAP values do not sum to f(x) - mean f(background).",
-                "impose the efficiency constraint exactly")
+    assert_true(abs(float(np.sum(phi)) - gap) < 1e-9,
+                N_("the KernelSHAP values do not sum to f(x) - mean f(background)."),
+                N_("impose the efficiency constraint exactly"))
 
 
 @pytest.mark.task("2.1")
@@ -86,11 +89,11 @@ def test_partial_dependence_small_example(student):
     pd, ice = student.partial_dependence(predict, X, 0, grid)
     expected_ice = grid[None, :] ** 2 + grid[None, :] * X[:, 1:2]
     assert_close((pd, ice), (expected_ice.mean(axis=0), expected_ice), name="(pd, ice)",
-                 hint="ice[i, j] = predict(X[i] with column feature = grid[j]); pd = mean of ice over rows")
+                 hint=N_("ice[i, j] = predict(X[i] with column feature = grid[j]); pd = mean of ice over rows"))
     pd_c, ice_c = student.partial_dependence(predict, X, 0, grid, centered=True)
     centered = expected_ice - expected_ice[:, :1]
-    assert_close((pd_c, ice_c), (centered.mean(axis=0), centered), name="centered (pd, ice)",
-                 hint="centered ICE subtracts each curve's value at the first grid point")
+    assert_close((pd_c, ice_c), (centered.mean(axis=0), centered), name=N_("centered (pd, ice)"),
+                 hint=N_("centered ICE subtracts each curve's value at the first grid point"))
 
 
 @pytest.mark.task("3.1")
@@ -100,10 +103,10 @@ def test_saliency_linear_model(student):
     model = models_a6.linear(6, 3, seed=0)
     x = torch.randn(2, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     W = model[1].weight.detach()
-    assert_close(student.saliency(model, x, 2), W[[2, 2]].abs(), name="saliency (int target)",
-                 hint="the absolute value of the gradient of the target logit")
-    assert_close(student.saliency(model, x, torch.tensor([0, 1])), W[[0, 1]].abs(), name="saliency (tensor target)",
-                 hint="one target per row")
+    assert_close(student.saliency(model, x, 2), W[[2, 2]].abs(), name=N_("saliency (int target)"),
+                 hint=N_("the absolute value of the gradient of the target logit"))
+    assert_close(student.saliency(model, x, torch.tensor([0, 1])), W[[0, 1]].abs(), name=N_("saliency (tensor target)"),
+                 hint=N_("one target per row"))
 
 
 @pytest.mark.task("3.2")
@@ -115,15 +118,15 @@ def test_integrated_gradients_linear_model_and_completeness(student):
     x, baseline = torch.randn(3, 4, generator=g, dtype=torch.float64), torch.randn(3, 4, generator=g, dtype=torch.float64)
     W = model[1].weight.detach()
     ig = student.integrated_gradients(model, x, 1, baseline, n_steps=10, method="riemann_middle")
-    assert_close(ig, (x - baseline) * W[1], name="IG of a linear model",
-                 hint="(x - baseline) times the average gradient along the path")
+    assert_close(ig, (x - baseline) * W[1], name=N_("IG of a linear model"),
+                 hint=N_("(x - baseline) times the average gradient along the path"))
     smooth = models_a6.smooth_mlp(4, 2, seed=2)
     with torch.no_grad():
         gap = smooth(x)[:, 0] - smooth(baseline)[:, 0]
     ig = student.integrated_gradients(smooth, x, 0, baseline, n_steps=200, method="riemann_middle")
     assert_true(float((ig.sum(dim=1) - gap).abs().max()) < 1e-2,
-                "sum(IG) is far from f(x) - f(baseline) with 200 steps (completeness).",
-                "check the path points, step sizes and the (x - baseline) factor")
+                N_("sum(IG) is far from f(x) - f(baseline) with 200 steps (completeness)."),
+                N_("check the path points, step sizes and the (x - baseline) factor"))
 
 
 @pytest.mark.task("3.3")
@@ -133,11 +136,12 @@ def test_grad_cam_shape_and_relu(student):
     model = models_a6.small_cnn(3, 4, seed=0)
     x = torch.randn(2, 3, 10, 10, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     cam = student.grad_cam(model, model[3], x, 1)
-    assert_true(tuple(cam.shape) == (2, 5, 5), f"Grad-CAM shape {tuple(cam.shape)}; expected (2, 5, 5).",
-                "the map has the layer's resolution (B, H', W')")
-    assert_true(bool((cam >= 0).all()), "Grad-CAM with relu=True has negative values.", "apply ReLU")
+    assert_true(tuple(cam.shape) == (2, 5, 5),
+                N_("Grad-CAM shape {actual}; expected (2, 5, 5).").format(actual=tuple(cam.shape)),
+                N_("the map has the layer's resolution (B, H', W')"))
+    assert_true(bool((cam >= 0).all()), N_("Grad-CAM with relu=True has negative values."), N_("apply ReLU"))
     raw = student.grad_cam(model, model[3], x, 1, relu=False)
-    assert_close(torch.relu(raw), cam, name="ReLU of the relu=False map", hint="relu only clips the map")
+    assert_close(torch.relu(raw), cam, name=N_("ReLU of the relu=False map"), hint=N_("relu only clips the map"))
 
 
 @pytest.mark.task("4.1")
@@ -149,6 +153,6 @@ def test_lime_fit_linear_model(student):
     w = np.array([1.5, -0.5, 2.0])
     d = np.linalg.norm(Z, axis=1)
     intercept, coef, score = student.lime_fit(Z, Z @ w + 0.7, d, kernel_width=1.0, alpha=1e-10)
-    assert_close(coef, w, name="coef", loosen=1000, hint="weighted ridge regression")
-    assert_close(intercept, 0.7, name="intercept", loosen=1000, hint="the intercept is not penalised")
-    assert_close(score, 1.0, name="score", loosen=1000, hint="weighted R^2 of the surrogate")
+    assert_close(coef, w, name="coef", loosen=1000, hint=N_("weighted ridge regression"))
+    assert_close(intercept, 0.7, name="intercept", loosen=1000, hint=N_("the intercept is not penalised"))
+    assert_close(score, 1.0, name="score", loosen=1000, hint=N_("weighted R^2 of the surrogate"))

@@ -114,7 +114,7 @@ def json_bytes(data) -> bytes:
 def assignment_info(a: registry.Assignment) -> dict:
     """``assignment.json`` of the student handout."""
     return {"id": a.id, "title": a.title, "module": a.module, "functions": list(a.functions),
-            "classes": list(a.classes), "timeout": a.timeout, "threads": a.threads,
+            "classes": list(a.classes), "timeout": a.timeout, "threads": a.threads, "lang": a.lang,
             "grader_version": __version__}
 
 

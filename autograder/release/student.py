@@ -1,6 +1,7 @@
 """The student archive ``<id>-student.zip``, built from an explicit list of allowed files
-(never by walking a folder): the stub, the README(s), the public tests, the generated
-files and the modules of ``shared/`` they import."""
+(never by walking a folder): the stub, the README(s) (``README.md`` and ``README.ko.md``),
+the public tests, the generated files, the modules of ``shared/`` they import and, with
+``shared/i18n.py``, its compiled catalogues (``shared/locale/<lang>/LC_MESSAGES/shared.mo``)."""
 from __future__ import annotations
 
 import ast
@@ -93,12 +94,31 @@ def shared_modules_needed(sources: list[str]) -> list[Path]:
     return sorted(needed)
 
 
+def catalogues_needed(modules: list[Path]) -> list[Path]:
+    """The compiled message catalogues of ``shared/`` (one per language other than English)
+    when ``shared/i18n.py`` is among ``modules``: the feedback's Korean text."""
+    if SHARED_DIR / "i18n.py" not in modules:
+        return []
+    from shared.i18n import DEFAULT, LANGUAGES, LOCALE_DIR
+    found = []
+    for lang in LANGUAGES:
+        if lang == DEFAULT:
+            continue
+        mo = LOCALE_DIR / lang / "LC_MESSAGES" / "shared.mo"
+        if not mo.is_file():
+            raise ReleaseError(f"{mo.relative_to(ROOT)} is missing: compile the catalogues first "
+                               "(docs/authoring.md, \"Translations\")")
+        found.append(mo)
+    return found
+
+
 def student_entries(a: registry.Assignment) -> list[Entry]:
     """Everything a student gets, under the folder ``<id>/``."""
     prefix = f"{a.id}/"
     entries = [file_entry(p, prefix + p.name, False) for p in handout_files(a)]
     entries += generated_entries(a, prefix)
     py_sources = [e.data.decode("utf-8", "replace") for e in entries if e.arcname.endswith(".py")]
-    for path in shared_modules_needed(py_sources):
+    modules = shared_modules_needed(py_sources)
+    for path in modules + catalogues_needed(modules):
         entries.append(file_entry(path, prefix + "shared/" + path.relative_to(SHARED_DIR).as_posix(), False))
     return entries

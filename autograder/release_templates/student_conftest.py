@@ -21,6 +21,7 @@ if str(HERE) not in sys.path:
 
 from shared.adapter import InProcessStudent  # noqa: E402
 from shared.handout import MARKERS  # noqa: E402  (the grader registers the same markers)
+from shared.i18n import LANGUAGES, set_language  # noqa: E402
 
 INFO = json.loads((HERE / "assignment.json").read_text(encoding="utf-8"))
 GRADER_ONLY = "needs the reference solution: this check runs only in the grader"
@@ -34,6 +35,11 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
+    # the language of the feedback: DL_LANG=ko (or en), else the course's setting
+    lang = os.environ.get("DL_LANG") or INFO.get("lang") or "en"
+    if lang not in LANGUAGES:
+        raise pytest.UsageError(f"DL_LANG={lang!r}: the feedback language is one of {', '.join(LANGUAGES)}")
+    set_language(lang)
 
 
 class _Namespace:

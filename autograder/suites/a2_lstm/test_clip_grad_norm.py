@@ -11,6 +11,7 @@ from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds, shapes
 from shared.tolerances import Tol
+from shared.i18n import N_
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -43,11 +44,11 @@ def _check(student, grads, max_norm, norm_type):
     mine = [g.clone() for g in grads]
     originals = list(mine)
     total = student.clip_grad_norm(mine, max_norm, norm_type)
-    assert_true(isinstance(total, torch.Tensor), "your clip_grad_norm must return the total norm as a tensor.",
+    assert_true(isinstance(total, torch.Tensor), N_("your clip_grad_norm must return the total norm as a tensor."),
                 hints.IN_PLACE)
-    assert_close(total, expected_total, name="total norm returned by clip_grad_norm", hint=hints.NORM)
+    assert_close(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)
     for k, (g, e) in enumerate(zip(originals, expected_grads)):
-        assert_close(g, e, name=f"gradient {k} after clip_grad_norm", hint=hints.CLIP)
+        assert_close(g, e, name=N_("gradient {k} after clip_grad_norm").format(k=k), hint=hints.CLIP)
 
 
 @pytest.mark.task("2.4")
@@ -95,10 +96,11 @@ def test_clip_grad_norm_below_max_norm(student, norm_type):
     expected_total, _ = _torch_clip(grads, max_norm, norm_type)
     mine = [g.clone() for g in grads]
     total = student.clip_grad_norm(mine, max_norm, norm_type)
-    assert_close(total, expected_total, name="total norm returned by clip_grad_norm", hint=hints.NORM)
+    assert_close(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)
     for k, (g, e) in enumerate(zip(mine, grads)):
         # exact: torch multiplies by a factor clamped to exactly 1.0
-        assert_close(g, e, name=f"gradient {k} (norm below max_norm)", hint=hints.NO_CLIP, tol=Tol(0.0, 0.0))
+        assert_close(g, e, name=N_("gradient {k} (norm below max_norm)").format(k=k), hint=hints.NO_CLIP,
+                     tol=Tol(0.0, 0.0))
 
 
 @pytest.mark.task("2.4")
@@ -114,11 +116,11 @@ def test_clip_grad_norm_in_place(student, device):
     originals = list(mine)
     total = student.clip_grad_norm(mine, max_norm)          # norm_type defaults to 2
     for k, (g, e) in enumerate(zip(originals, expected_grads)):
-        assert_close(g, e, name=f"gradient {k} (the tensor you were given) after clip_grad_norm",
+        assert_close(g, e, name=N_("gradient {k} (the tensor you were given) after clip_grad_norm").format(k=k),
                      hint=hints.IN_PLACE)
-    assert_true(isinstance(total, torch.Tensor), "your clip_grad_norm must return the total norm as a tensor.",
+    assert_true(isinstance(total, torch.Tensor), N_("your clip_grad_norm must return the total norm as a tensor."),
                 hints.IN_PLACE)
-    assert_close(total, expected_total, name="total norm returned by clip_grad_norm", hint=hints.NORM)
+    assert_close(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)
 
 
 @pytest.mark.task("2.4")
@@ -132,6 +134,6 @@ def test_clip_grad_norm_forbidden(student):
     mine = [g.clone() for g in grads]
     with student.forbid("clip_grad_norm", *hints.CLIP_APIS):
         total = student.clip_grad_norm(mine, max_norm, 2.0)
-    assert_close(total, expected_total, name="total norm returned by clip_grad_norm", hint=hints.NORM)
+    assert_close(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)
     for k, (g, e) in enumerate(zip(mine, expected_grads)):
-        assert_close(g, e, name=f"gradient {k} after clip_grad_norm", hint=hints.CLIP)
+        assert_close(g, e, name=N_("gradient {k} after clip_grad_norm").format(k=k), hint=hints.CLIP)

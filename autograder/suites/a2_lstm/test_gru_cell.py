@@ -7,6 +7,7 @@ from autograder.suites.a2_lstm import hints
 from autograder.suites.a2_lstm.strategies import Dims, bias_modes, detached, dims, state, torch_gru_cell, weights
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn
+from shared.i18n import N_
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -73,7 +74,7 @@ def test_gru_cell_update_gate(student, seed):
     n = torch.tanh(p_n + r * q_n)
     expected = (1 - z) * n + z * h
     w_ih, w_hh = torch.zeros(3 * hid, inp, dtype=torch.float64), torch.zeros(3 * hid, hid, dtype=torch.float64)
-    assert_close(student.gru_cell(x, h, w_ih, w_hh, p, q), expected, name="gru_cell h_next with zero weights",
+    assert_close(student.gru_cell(x, h, w_ih, w_hh, p, q), expected, name=N_("gru_cell h_next with zero weights"),
                  hint=hints.UPDATE_GATE)
 
 
@@ -110,12 +111,13 @@ def test_gru_cell_gradients(student, d):
 
     got = student.gru_cell(x, h, *w)
     assert_close(got, expected, name="gru_cell h_next", hint=hints.GRU)
-    assert_true(got.requires_grad, "your gru_cell output is not connected to the autograd graph.", hints.GRAD)
+    assert_true(got.requires_grad, N_("your gru_cell output is not connected to the autograd graph."), hints.GRAD)
     (got * g).sum().backward()
     for name, mine, theirs in (("x", x, tx), ("h", h, th)):
-        assert_close(mine.grad, theirs.grad, name=f"gradient of {name}", hint=hints.GRAD)
+        assert_close(mine.grad, theirs.grad, name=N_("gradient of {name}").format(name=name), hint=hints.GRAD)
     for name, mine in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), w):
-        assert_close(mine.grad, getattr(cell, name).grad, name=f"gradient of {name}", hint=hints.GRAD)
+        assert_close(mine.grad, getattr(cell, name).grad, name=N_("gradient of {name}").format(name=name),
+                     hint=hints.GRAD)
 
 
 @pytest.mark.task("2.3")

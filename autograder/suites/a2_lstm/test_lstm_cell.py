@@ -8,6 +8,7 @@ from autograder.suites.a2_lstm.strategies import (Dims, bias_modes, detached, di
                                                   torch_lstm_cell, weights)
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn
+from shared.i18n import N_
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -75,7 +76,8 @@ def test_lstm_cell_activations(student, seed):
     c_next = torch.sigmoid(p_f) * c + torch.sigmoid(p_i) * torch.tanh(p_g)
     h_next = torch.sigmoid(p_o) * torch.tanh(c_next)
     got = student.lstm_cell(x, h, c, w_ih, w_hh, pre, torch.zeros_like(pre))
-    assert_close(got, (h_next, c_next), name="lstm_cell (h_next, c_next) with zero weights", hint=hints.ACTIVATIONS)
+    assert_close(got, (h_next, c_next), name=N_("lstm_cell (h_next, c_next) with zero weights"),
+                 hint=hints.ACTIVATIONS)
 
 
 @pytest.mark.task("2.1")
@@ -130,7 +132,8 @@ def test_lstm_cell_dtype(student, dtype):
     h_next, c_next = student.lstm_cell(x, h, c, *w)
     for name, t in (("h_next", h_next), ("c_next", c_next)):
         assert_true(isinstance(t, torch.Tensor) and t.dtype == dtype,
-                    f"your {name} is not a {dtype} tensor for {dtype} inputs.", hints.DTYPE)
+                    N_("your {name} is not a {dtype} tensor for {dtype} inputs.").format(name=name, dtype=dtype),
+                    hints.DTYPE)
 
 
 @pytest.mark.task("2.1")
@@ -153,12 +156,13 @@ def test_lstm_cell_gradients(student, d):
     sh, sc = student.lstm_cell(x, h, c, *w)
     assert_close((sh, sc), (eh, ec), name="lstm_cell (h_next, c_next)", hint=hints.LSTM)
     assert_true(sh.requires_grad and sc.requires_grad,
-                "your lstm_cell outputs are not connected to the autograd graph.", hints.GRAD)
+                N_("your lstm_cell outputs are not connected to the autograd graph."), hints.GRAD)
     ((sh * gh).sum() + (sc * gc).sum()).backward()
     for name, mine, theirs in (("x", x, tx), ("h", h, th), ("c", c, tc)):
-        assert_close(mine.grad, theirs.grad, name=f"gradient of {name}", hint=hints.GRAD)
+        assert_close(mine.grad, theirs.grad, name=N_("gradient of {name}").format(name=name), hint=hints.GRAD)
     for name, mine in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), w):
-        assert_close(mine.grad, getattr(cell, name).grad, name=f"gradient of {name}", hint=hints.GRAD)
+        assert_close(mine.grad, getattr(cell, name).grad, name=N_("gradient of {name}").format(name=name),
+                     hint=hints.GRAD)
 
 
 @pytest.mark.task("2.1")

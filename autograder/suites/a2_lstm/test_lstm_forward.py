@@ -11,6 +11,7 @@ from autograder.suites.a2_lstm.strategies import (Dims, bias_modes, detached, di
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import randn
+from shared.i18n import N_
 
 pytestmark = pytest.mark.visibility("hidden")
 
@@ -23,7 +24,7 @@ def _torch_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 
 def _check(got, expected, hint=hints.FORWARD):
     assert_true(isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[1], (tuple, list)),
-                "your lstm_forward must return (output, (h_n, c_n)).", hint)
+                N_("your lstm_forward must return (output, (h_n, c_n))."), hint)
     assert_close(got[0], expected[0], name="lstm_forward output", hint=hint)
     assert_close(tuple(got[1]), expected[1], name="lstm_forward (h_n, c_n)", hint=hint)
 
@@ -39,7 +40,7 @@ def test_lstm_forward_matches_torch(student, d):
     w = weights(d, 4)
     expected = _torch_forward(x, h0, c0, *w)
     got = student.lstm_forward(x, h0, c0, *w)
-    _check(got, expected, hints.FORWARD + "; per step: " + hints.LSTM)
+    _check(got, expected, N_("{forward}; per step: {cell}").format(forward=hints.FORWARD, cell=hints.LSTM))
 
 
 @pytest.mark.task("2.2")
@@ -67,7 +68,8 @@ def test_lstm_forward_single_step(student):
     with torch.no_grad():
         h1, c1 = torch_lstm_cell(*w)(x[0], (h0, c0))
     _check(student.lstm_forward(x, h0, c0, *w), (h1.unsqueeze(0), (h1, c1)),
-           "for T = 1 the output is h_1 with shape (1, B, hidden) and (h_n, c_n) = (h_1, c_1); " + hints.FORWARD)
+           N_("for T = 1 the output is h_1 with shape (1, B, hidden) and (h_n, c_n) = (h_1, c_1); {forward}").format(
+               forward=hints.FORWARD))
 
 
 @pytest.mark.task("2.2")
@@ -108,12 +110,13 @@ def test_lstm_forward_gradients(student, d):
     _check(got, (e_out, (e_h[0], e_c[0])))
     s_out, (s_h, s_c) = got
     assert_true(s_out.requires_grad and s_h.requires_grad and s_c.requires_grad,
-                "your lstm_forward results are not connected to the autograd graph.", hints.GRAD)
+                N_("your lstm_forward results are not connected to the autograd graph."), hints.GRAD)
     ((s_out * g_out).sum() + (s_h * g_h).sum() + (s_c * g_c).sum()).backward()
     for name, mine, theirs in (("x", x, tx), ("h0", h0, th), ("c0", c0, tc)):
-        assert_close(mine.grad, theirs.grad, name=f"gradient of {name}", hint=hints.GRAD)
+        assert_close(mine.grad, theirs.grad, name=N_("gradient of {name}").format(name=name), hint=hints.GRAD)
     for name, mine in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), w):
-        assert_close(mine.grad, getattr(lstm, name).grad, name=f"gradient of {name.removesuffix('_l0')}",
+        assert_close(mine.grad, getattr(lstm, name).grad,
+                     name=N_("gradient of {name}").format(name=name.removesuffix('_l0')),
                      hint=hints.GRAD)
 
 

@@ -44,6 +44,14 @@ TEL_APIS = ("torch.nn.TransformerEncoderLayer.forward", "torch.nn.MultiheadAtten
             "torch.nn.functional.scaled_dot_product_attention")
 
 
+def _keep_arg(keep: torch.Tensor) -> torch.Tensor:
+    """The keep-mask as the student receives it: 0/1 int64 (this assignment's convention allows
+    bool or 0/1).  Not bool: when grading, the student's calls of multi_head_attention go to the
+    reference through a call-back (task 2.4 declares it in ``calls``), and the grader refuses
+    bool tensors in call-backs."""
+    return keep.to(torch.int64)
+
+
 def _torch_layer(layer, x, keep=None):
     """The torch layer with this assignment's keep-mask converted to its convention."""
     src_mask = None
@@ -180,16 +188,16 @@ def test_encoder_layer_matches_torch(student, case, norm_first):
 @pytest.mark.tags("correctness", "mask", "torch")
 @pytest.mark.parametrize("mask_shape", ["(L, L)", "(B, L, L)"])
 @settings(max_examples=8)
-@given(case=layer_cases(), mseed=seeds, norm_first=st.booleans(), as_int=st.booleans())
-def test_encoder_layer_mask_matches_torch(student, case, mask_shape, mseed, norm_first, as_int):
+@given(case=layer_cases(), mseed=seeds, norm_first=st.booleans())
+def test_encoder_layer_mask_matches_torch(student, case, mask_shape, mseed, norm_first):
     """2.4 transformer_encoder_layer with a keep-mask equals torch's layer with src_mask = ~mask"""
     layer = torch_encoder_layer(case, norm_first)
     x = layer_input(case)
     shape = (case.length, case.length) if mask_shape == "(L, L)" else (case.b, case.length, case.length)
     keep = keep_mask(shape, mseed, p_keep=0.5, every_row=True)     # torch gives NaN on fully masked rows
     expected = _torch_layer(layer, x, keep)
-    got = student.transformer_encoder_layer(x, layer_params(layer), case.heads,
-                                            mask=keep.to(torch.int64) if as_int else keep, norm_first=norm_first)
+    got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, mask=_keep_arg(keep),
+                                            norm_first=norm_first)
     assert_close(got, expected, name="masked encoder layer output", hint=TEL_MASK_HINT + "; " + TEL_HINT)
 
 
@@ -221,35 +229,16 @@ def test_encoder_layer_fully_masked_rows(student, reference, case, mseed, norm_f
     keep[0, 0] = False                                       # the first position of sequence 0 sees nothing
     params = layer_params(layer)
     expected = reference.transformer_encoder_layer(x, params, case.heads, mask=keep, norm_first=norm_first)
-    got = student.transformer_encoder_layer(x, params, case.heads, mask=keep, norm_first=norm_first)
+    got = student.transformer_encoder_layer(x, params, case.heads, mask=_keep_arg(keep), norm_first=norm_first)
     assert_close(got, expected, name="encoder layer output with fully masked rows",
                  hint="a query row with nothing to attend gets zero attention weights, so its attention "
                       "output is the out_proj bias (never NaN): reuse your multi_head_attention; " + TEL_HINT)
 
 
-@pytest.mark.task("2.4")
-@pytest.mark.points(2)
-@pytest.mark.tags("autograd", "torch")
-@settings(max_examples=4)
-@given(case=layer_cases(dtypes=(torch.float64,)), mseed=seeds, norm_first=st.booleans())
-def test_encoder_layer_gradients(student, case, mseed, norm_first):
-    """2.4 transformer_encoder_layer gradients (input and every weight) equal torch's"""
-    layer = torch_encoder_layer(case, norm_first)
-    keep = keep_mask((case.length, case.length), mseed, every_row=True)
-    tx = layer_input(case, requires_grad=True)
-    out = layer(tx, src_mask=~keep)                          # eval mode, grad enabled: the autograd path
-    grad_out = randn(out.shape, mseed + 1, case.dtype)
-    (out * grad_out).sum().backward()
-    sx = layer_input(case, requires_grad=True)
-    params = layer_params(layer, requires_grad=True)
-    mine = student.transformer_encoder_layer(sx, params, case.heads, mask=keep, norm_first=norm_first)
-    (mine * grad_out).sum().backward()
-    torch_grads = dict(layer.named_parameters())
-    for name, leaf, ref in [("x", sx, tx.grad)] + [(k, params[k], torch_grads[k].grad) for k in params]:
-        assert_true(leaf.grad is not None, f"no gradient reached {name}: keep the computation differentiable.",
-                    "use torch operations only (no .detach(), .item() or .numpy()) between the inputs, the "
-                    "weights and the output")
-        assert_close(leaf.grad, ref, name=f"gradient of {name}", hint=TEL_HINT)
+# No autograd test for 2.4: when grading, the tests of 2.4 run with the reference's layer_norm,
+# multi_head_attention and scaled_dot_product_attention substituted for the student's (2.4
+# declares them in ``calls``, so a bug there is charged once), and no gradient flows through
+# such a call-back.  The gradients of those pieces are graded in their own tasks (2.1, 2.3).
 
 
 @pytest.mark.task("2.4")
@@ -262,6 +251,6 @@ def test_encoder_layer_without_torch_layers(student):
     x = layer_input(case)
     keep = keep_mask((case.length, case.length), 48)
     with student.forbid("transformer_encoder_layer", *TEL_APIS):
-        got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, mask=keep)
+        got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, mask=_keep_arg(keep))
     # only the forbidden calls are judged here: a wrong value is charged by the tests above
     assert_true(isinstance(got, torch.Tensor), "your transformer_encoder_layer did not return a tensor.", TEL_HINT)

@@ -12,15 +12,16 @@ from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.tolerances import tolerance
+from shared.i18n import N_
 
 pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
-ABS_HINT = "saliency is the absolute value |d y_target / d x| of the gradient (take abs of every element)"
-IG_BASELINE_HINT = ("IG multiplies the averaged path gradient by (x - baseline), and the path runs "
-                    "baseline + alpha (x - baseline); the baseline is zeros only when it is None")
-CAM_HINT = ("alpha_k is the average (mean) of d y_target / d A_k over the H' x W' positions; "
-            "cam = sum_k alpha_k A_k, then ReLU when relu=True")
+ABS_HINT = N_("saliency is the absolute value |d y_target / d x| of the gradient (take abs of every element)")
+IG_BASELINE_HINT = N_("IG multiplies the averaged path gradient by (x - baseline), and the path runs "
+                      "baseline + alpha (x - baseline); the baseline is zeros only when it is None")
+CAM_HINT = N_("alpha_k is the average (mean) of d y_target / d A_k over the H' x W' positions; "
+              "cam = sum_k alpha_k A_k, then ReLU when relu=True")
 
 
 def _target(kind, B, classes, seed):
@@ -55,7 +56,7 @@ def test_saliency_linear_closed_form(student, seed, dtype, kind, B):
     x = randn((B,) + shape, seed + 1, dtype)
     target = _target(kind, B, classes, seed)
     expected = model[1].weight.detach()[_rows(target, B)].reshape((B,) + shape).abs()
-    assert_close(student.saliency(model, x, target), expected, name="saliency map", hint=ABS_HINT)
+    assert_close(student.saliency(model, x, target), expected, name=N_("saliency map"), hint=ABS_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -70,8 +71,8 @@ def test_saliency_quadratic_closed_form(student, seed, dtype, kind, B):
     x = randn((B, n), seed + 1, dtype)
     target = _target(kind, B, classes, seed)
     expected = model.input_gradient(x, _rows(target, B)).abs()
-    assert_close(student.saliency(model, x, target), expected, name="saliency map",
-                 hint=ABS_HINT + "; each row uses the gradient of its own target logit")
+    assert_close(student.saliency(model, x, target), expected, name=N_("saliency map"),
+                 hint=ABS_HINT + N_("; each row uses the gradient of its own target logit"))
 
 
 @pytest.mark.task("3.1")
@@ -86,8 +87,9 @@ def test_saliency_cnn_match_reference(student, reference, device, kind):
         x = randn((3, 3, 8, 8), seed + 10, dtype, device)
         target = _target(kind, 3, 5, seed).to(device) if kind == "tensor" else 3
         expected = reference.saliency(model, x, target)
-        assert_close(student.saliency(model, x, target), expected, name=f"saliency map ({dtype})",
-                     hint=ABS_HINT + "; return it in x's dtype and on x's device")
+        assert_close(student.saliency(model, x, target), expected,
+                     name=N_("saliency map ({dtype})").format(dtype=dtype),
+                     hint=ABS_HINT + N_("; return it in x's dtype and on x's device"))
 
 
 @pytest.mark.task("3.1")
@@ -99,7 +101,7 @@ def test_saliency_speed(perf, device):
     model = models_a6.small_cnn(3, 10, 7, channels=8, dtype=torch.float32, device=device)
     x = randn((32, 3, 32, 32), 8, torch.float32, device)
     perf.check("saliency", model, x, randint((32,), 9, 0, 10, device),
-               hint="one backward pass of the sum of the selected logits gives every row's gradient")
+               hint=N_("one backward pass of the sum of the selected logits gives every row's gradient"))
 
 
 # ---- 3.2 integrated_gradients -------------------------------------------------------------
@@ -120,8 +122,8 @@ def test_integrated_gradients_linear_closed_form(student, seed, dtype, method, K
     base = baseline if with_baseline else torch.zeros_like(x)
     expected = (x - base) * model[1].weight.detach()[target] * steps.sum().to(dtype)
     got = student.integrated_gradients(model, x, target, baseline, n_steps=K, method=method)
-    assert_close(got, expected, name=f"IG attributions ({method}, n_steps={K})",
-                 hint=IG_BASELINE_HINT + "; step sizes as in the handout (Captum's)")
+    assert_close(got, expected, name=N_("IG attributions ({method}, n_steps={K})").format(method=method, K=K),
+                 hint=IG_BASELINE_HINT + N_("; step sizes as in the handout (Captum's)"))
 
 
 @pytest.mark.task("3.2")
@@ -145,9 +147,10 @@ def test_integrated_gradients_quadratic_closed_form(student, seed, method, K, ki
     expected = (x - baseline) * avg
     got = student.integrated_gradients(model, x, target, baseline, n_steps=K, method=method)
     # float64 loosened 100x: alphas/step sizes computed in float32 (as Captum does) move results ~1e-8
-    assert_close(got, expected, name=f"IG attributions ({method}, n_steps={K})", loosen=100,
-                 hint=f"{method}: use the path points a_k and step sizes s_k of the handout; "
-                      + IG_BASELINE_HINT)
+    assert_close(got, expected, name=N_("IG attributions ({method}, n_steps={K})").format(method=method, K=K),
+                 loosen=100,
+                 hint=N_("{method}: use the path points a_k and step sizes s_k of the handout; ").format(method=method)
+                 + IG_BASELINE_HINT)
 
 
 @pytest.mark.task("3.2")
@@ -171,11 +174,11 @@ def test_integrated_gradients_completeness(student, seed, method):
     shrinks = errors[2] <= 0.5 * errors[1] + 1e-9 and errors[1] <= 0.5 * errors[0] + 1e-9
     small = errors[2] <= 0.02 * (float(gap.abs().max()) + 1e-3)
     assert_true(shrinks and small,
-                f"completeness error max |sum(IG) - (f(x) - f(baseline))| was "
-                f"{errors[0]:.3g}, {errors[1]:.3g}, {errors[2]:.3g} for n_steps = 4, 32, 256 ({method}); "
-                "it should shrink towards 0.",
-                "completeness: sum(IG) approximates f(x) - f(baseline) only when the path goes from the baseline "
-                "to x and the averaged gradient is multiplied by (x - baseline)")
+                N_("completeness error max |sum(IG) - (f(x) - f(baseline))| was {e4:.3g}, {e32:.3g}, {e256:.3g} "
+                   "for n_steps = 4, 32, 256 ({method}); it should shrink towards 0.").format(
+                    e4=errors[0], e32=errors[1], e256=errors[2], method=method),
+                N_("completeness: sum(IG) approximates f(x) - f(baseline) only when the path goes from the baseline "
+                   "to x and the averaged gradient is multiplied by (x - baseline)"))
 
 
 @pytest.mark.task("3.2")
@@ -194,8 +197,9 @@ def test_integrated_gradients_cnn_match_reference(student, reference, device, me
         expected = reference.integrated_gradients(model, x, target, baseline, n_steps=9, method=method)
         got = student.integrated_gradients(model, x, target, baseline, n_steps=9, method=method)
         # loosened 100x: alphas/step sizes computed in float32 (as Captum does) are accepted
-        assert_close(got, expected, name=f"IG attributions ({dtype})", loosen=100,
-                     hint=IG_BASELINE_HINT + f"; {method} path points and step sizes as in the handout")
+        assert_close(got, expected, name=N_("IG attributions ({dtype})").format(dtype=dtype), loosen=100,
+                     hint=IG_BASELINE_HINT + N_("; {method} path points and step sizes as in the handout").format(
+                         method=method))
 
 
 @pytest.mark.task("3.2")
@@ -207,7 +211,8 @@ def test_integrated_gradients_speed(perf, device):
     model = models_a6.small_cnn(3, 10, 5, channels=8, dtype=torch.float32, device=device)
     x = randn((4, 3, 16, 16), 6, torch.float32, device)
     perf.check("integrated_gradients", model, x, 3, n_steps=50,
-               hint="stack the n_steps path points of all rows into one batch: one forward and one backward pass")
+               hint=N_("stack the n_steps path points of all rows into one batch: one forward and one backward "
+                       "pass"))
 
 
 # ---- 3.3 grad_cam -------------------------------------------------------------------------
@@ -224,13 +229,14 @@ def test_grad_cam_relu_shape_nonnegative(student, seed, dtype, side, kind):
     cam = student.grad_cam(model, model[2], x, target)
     res = (side + 1) // 2                       # stride-2 conv with padding 1
     assert_true(isinstance(cam, torch.Tensor) and tuple(cam.shape) == (3, res, res),
-                f"your Grad-CAM map has shape {tuple(getattr(cam, 'shape', ()))}; expected (B, H', W') = "
-                f"(3, {res}, {res}), the resolution of the layer's output.",
-                "keep the map at the layer's resolution: sum over the channel dimension only, no upsampling")
-    assert_true(bool((cam >= 0).all()), "your Grad-CAM map (relu=True) has negative values.",
-                "apply ReLU to sum_k alpha_k A_k when relu=True: only positive evidence for the class is kept")
-    assert_true(cam.dtype == dtype, f"your Grad-CAM map has dtype {cam.dtype}; expected {dtype}.",
-                "return the map in x's dtype")
+                N_("your Grad-CAM map has shape {actual}; expected (B, H', W') = (3, {res}, {res}), the resolution "
+                   "of the layer's output.").format(actual=tuple(getattr(cam, 'shape', ())), res=res),
+                N_("keep the map at the layer's resolution: sum over the channel dimension only, no upsampling"))
+    assert_true(bool((cam >= 0).all()), N_("your Grad-CAM map (relu=True) has negative values."),
+                N_("apply ReLU to sum_k alpha_k A_k when relu=True: only positive evidence for the class is kept"))
+    assert_true(cam.dtype == dtype, N_("your Grad-CAM map has dtype {actual}; expected {expected}.").format(
+                    actual=cam.dtype, expected=dtype),
+                N_("return the map in x's dtype"))
 
 
 @pytest.mark.task("3.3")
@@ -249,7 +255,7 @@ def test_grad_cam_closed_form_without_relu(student, seed, dtype, side, kind):
     W = model[5].weight.detach()[_rows(target, B)]                # (B, K)
     expected = torch.einsum("bk,bkhw->bhw", W, A) / (A.shape[2] * A.shape[3])
     assert_close(student.grad_cam(model, model[2], x, target, relu=False), expected,
-                 name="Grad-CAM map without ReLU", hint=CAM_HINT)
+                 name=N_("Grad-CAM map without ReLU"), hint=CAM_HINT)
 
 
 @pytest.mark.task("3.3")
@@ -267,7 +273,7 @@ def test_grad_cam_cnn_match_reference(student, reference, device, relu):
         target = target.to(device) if isinstance(target, torch.Tensor) else target
         expected = reference.grad_cam(model, model[index], x, target, relu=relu)
         assert_close(student.grad_cam(model, model[index], x, target, relu=relu), expected,
-                     name=f"Grad-CAM map (layer {index}, {dtype})", hint=CAM_HINT)
+                     name=N_("Grad-CAM map (layer {index}, {dtype})").format(index=index, dtype=dtype), hint=CAM_HINT)
 
 
 @pytest.mark.task("3.3")
@@ -279,4 +285,5 @@ def test_grad_cam_speed(perf, device):
     model = models_a6.small_cnn(3, 10, 11, channels=16, dtype=torch.float32, device=device)
     x = randn((48, 3, 40, 40), 12, torch.float32, device)
     perf.check("grad_cam", model, model[3], x, randint((48,), 13, 0, 10, device),
-               hint="capture the activation with one forward hook; one backward pass gives every row's gradients")
+               hint=N_("capture the activation with one forward hook; one backward pass gives every row's "
+                       "gradients"))

@@ -10,12 +10,13 @@ from autograder.suites.a6_xai.strategies import PROPERTY, additive_game, data, m
 from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixture)
 from shared.compare import assert_close, assert_true
 from shared.tolerances import NUMPY_FLOAT64
+from shared.i18n import N_
 
 pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
-CENTERED_HINT = ("centered ICE (c-ICE): with centered=True subtract each curve's own value at the first grid "
-                 "point, ice[i, j] - ice[i, 0], so every centered curve starts at 0")
-PD_HINT = "pd[j] is the mean over the rows of ice[:, j], computed from the ice you return"
+CENTERED_HINT = N_("centered ICE (c-ICE): with centered=True subtract each curve's own value at the first grid "
+                   "point, ice[i, j] - ice[i, 0], so every centered curve starts at 0")
+PD_HINT = N_("pd[j] is the mean over the rows of ice[:, j], computed from the ice you return")
 
 
 @st.composite
@@ -45,10 +46,10 @@ def test_partial_dependence_match_reference(student, reference, case, centered):
     expected = reference.partial_dependence(game.predict, X, feature, grid, centered=centered)
     got = student.partial_dependence(game.predict, X, feature, grid, centered=centered)
     assert_close(got, expected, name="(pd, ice)", tol=NUMPY_FLOAT64,
-                 hint="ice[i, j] = predict(X[i] with column `feature` set to grid[j]), ice of shape (N, g); "
-                      + (CENTERED_HINT if centered else PD_HINT))
-    assert_true(np.array_equal(X, X_copy), "partial_dependence modified its input X.",
-                "work on a copy of X when you overwrite the feature column")
+                 hint=N_("ice[i, j] = predict(X[i] with column `feature` set to grid[j]), ice of shape (N, g); ")
+                 + (CENTERED_HINT if centered else PD_HINT))
+    assert_true(np.array_equal(X, X_copy), N_("partial_dependence modified its input X."),
+                N_("work on a copy of X when you overwrite the feature column"))
 
 
 @pytest.mark.task("2.1")
@@ -67,9 +68,9 @@ def test_partial_dependence_additive_closed_form(student, case):
     rest = terms(X).sum(axis=1) - terms(X)[:, feature]             # sum of the other terms, per row
     ice = g_grid[None, :] + rest[:, None]
     assert_close(student.partial_dependence(game.predict, X, feature, grid), (ice.mean(axis=0), ice),
-                 name="(pd, ice) of an additive model", tol=NUMPY_FLOAT64,
-                 hint="set only column `feature` to each grid value and keep the row's other features; "
-                      "ice has one row per data row and one column per grid value")
+                 name=N_("(pd, ice) of an additive model"), tol=NUMPY_FLOAT64,
+                 hint=N_("set only column `feature` to each grid value and keep the row's other features; "
+                         "ice has one row per data row and one column per grid value"))
 
 
 @pytest.mark.task("2.1")
@@ -88,10 +89,10 @@ def test_partial_dependence_centered_ice(student, case):
     # additive model: every centered curve is g(grid) - g(grid[0]), whatever the row
     c_ice = np.repeat((g_grid - g_grid[0])[None, :], N, axis=0)
     pd, ice = student.partial_dependence(game.predict, X, feature, grid, centered=True)
-    assert_close(np.asarray(ice)[:, 0], np.zeros(N), name="centered ICE at the first grid point",
+    assert_close(np.asarray(ice)[:, 0], np.zeros(N), name=N_("centered ICE at the first grid point"),
                  tol=PROPERTY, hint=CENTERED_HINT)
     assert_close((pd, ice), (c_ice.mean(axis=0), c_ice), name="(pd, centered ice)", tol=NUMPY_FLOAT64,
-                 hint=CENTERED_HINT + "; pd is then the mean of the centered curves")
+                 hint=CENTERED_HINT + N_("; pd is then the mean of the centered curves"))
 
 
 @pytest.mark.task("2.1")
@@ -106,10 +107,11 @@ def test_partial_dependence_pd_is_mean_of_ice(student, case, centered):
     X, grid = data((N, n), seed + 1), _grid(g, seed + 2)
     pd, ice = student.partial_dependence(game.predict, X, feature, grid, centered=centered)
     ice = np.asarray(ice)
-    assert_true(ice.shape == (N, g), f"your ice has shape {ice.shape}; expected (N, g) = ({N}, {g}).",
-                "one ICE curve (row) per data row, one column per grid value")
-    assert_close(pd, ice.mean(axis=0), name="pd compared with the mean of your ice", tol=PROPERTY,
-                 hint=PD_HINT + (" (with centered=True, the mean of the centered curves)" if centered else ""))
+    assert_true(ice.shape == (N, g), N_("your ice has shape {actual}; expected (N, g) = ({N}, {g}).").format(
+                    actual=ice.shape, N=N, g=g),
+                N_("one ICE curve (row) per data row, one column per grid value"))
+    assert_close(pd, ice.mean(axis=0), name=N_("pd compared with the mean of your ice"), tol=PROPERTY,
+                 hint=PD_HINT + (N_(" (with centered=True, the mean of the centered curves)") if centered else ""))
 
 
 # ---- 4.1 lime_fit -------------------------------------------------------------------------
@@ -141,11 +143,11 @@ def test_lime_fit_recovers_linear_model(student, case):
     w, c = rng.normal(size=n), float(rng.normal())
     intercept, coef, score = student.lime_fit(Z, Z @ w + c, d, width, alpha=1e-10)
     # alpha = 1e-10 biases the coefficients by ~1e-10 / (smallest weighted eigenvalue): 1e-6 is ample
-    hint = ("fit intercept + Z @ coef by weighted least squares with the weights pi, adding alpha * |coef|^2 "
-            "(the intercept is not penalised); score is the weighted R^2")
-    assert_close(coef, w, name="surrogate coefficients", tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
-    assert_close(float(intercept), c, name="surrogate intercept", tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
-    assert_close(float(score), 1.0, name="surrogate R^2 score", tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
+    hint = N_("fit intercept + Z @ coef by weighted least squares with the weights pi, adding alpha * |coef|^2 "
+              "(the intercept is not penalised); score is the weighted R^2")
+    assert_close(coef, w, name=N_("surrogate coefficients"), tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
+    assert_close(float(intercept), c, name=N_("surrogate intercept"), tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
+    assert_close(float(score), 1.0, name=N_("surrogate R^2 score"), tol=NUMPY_FLOAT64.scaled(1e3), hint=hint)
 
 
 @pytest.mark.task("4.1")
@@ -161,8 +163,9 @@ def test_lime_fit_match_reference(student, reference, case, alpha):
     expected = reference.lime_fit(Z, y, d, width, alpha=alpha)
     got = student.lime_fit(Z, y, d, width, alpha=alpha) if alpha != 1.0 else student.lime_fit(Z, y, d, width)
     assert_close(got, expected, name="(intercept, coef, score)", tol=NUMPY_FLOAT64,
-                 hint="weights come from LIME's kernel sqrt(exp(-d^2 / kernel_width^2)) (note the square root); "
-                      "ridge penalty alpha on coef only; intercept and score as floats, coef a float64 array")
+                 hint=N_("weights come from LIME's kernel sqrt(exp(-d^2 / kernel_width^2)) (note the square "
+                         "root); ridge penalty alpha on coef only; intercept and score as floats, coef a float64 "
+                         "array"))
 
 
 @pytest.mark.task("4.1")
@@ -181,6 +184,6 @@ def test_lime_fit_kernel_locality(student):
     zbar, ybar = np.average(Z[:, 0], weights=pi), np.average(y, weights=pi)
     slope = np.sum(pi * (Z[:, 0] - zbar) * (y - ybar)) / (np.sum(pi * (Z[:, 0] - zbar) ** 2) + 1e-3)
     _, coef, _ = student.lime_fit(Z, y, d, width, alpha=1e-3)
-    assert_close(np.asarray(coef), np.array([slope]), name="local slope", tol=NUMPY_FLOAT64,
-                 hint="each sample is weighted by the kernel sqrt(exp(-d^2 / kernel_width^2)), so distant "
-                      "samples have almost no influence on the local surrogate")
+    assert_close(np.asarray(coef), np.array([slope]), name=N_("local slope"), tol=NUMPY_FLOAT64,
+                 hint=N_("each sample is weighted by the kernel sqrt(exp(-d^2 / kernel_width^2)), so distant "
+                         "samples have almost no influence on the local surrogate"))

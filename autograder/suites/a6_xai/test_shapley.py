@@ -14,15 +14,16 @@ from shared.compare import assert_close, assert_true
 from shared.feedback import StudentCodeError
 from shared.devices import DEVICES
 from shared.tolerances import NUMPY_FLOAT64
+from shared.i18n import N_
 
 pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
 
-WEIGHT_HINT = ("each marginal contribution v(S+i) - v(S) carries the Shapley weight "
-               "|S|! (n-|S|-1)! / n! (S not containing i), over all 2^(n-1) coalitions")
-BACKGROUND_HINT = ("the value of a coalition averages the model's predictions over the background rows, "
-                   "mean_j f(x_S, b_j), not the prediction at the mean background row")
-BATCHED_HINT = ("evaluate the coalitions in batched predict calls: stack the rows of all 2^n coalitions "
-                "(times the background rows) into one array and call predict once, not once per coalition")
+WEIGHT_HINT = N_("each marginal contribution v(S+i) - v(S) carries the Shapley weight "
+                 "|S|! (n-|S|-1)! / n! (S not containing i), over all 2^(n-1) coalitions")
+BACKGROUND_HINT = N_("the value of a coalition averages the model's predictions over the background rows, "
+                     "mean_j f(x_S, b_j), not the prediction at the mean background row")
+BATCHED_HINT = N_("evaluate the coalitions in batched predict calls: stack the rows of all 2^n coalitions "
+                  "(times the background rows) into one array and call predict once, not once per coalition")
 
 
 # ---- 1.1 shapley_values ---------------------------------------------------------------

@@ -1,0 +1,199 @@
+"""Batches that never stop and never lose work (issue: batches).
+
+Every submission gets a result whatever it is; what is graded is never lost, whatever the
+instructor does (grade one student again, Ctrl-C, kill the grader); names are safe; a
+batch folder is given explicitly.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from autograder import ROOT, engine, registry
+from autograder.batch import expand, looks_like_batch, unique_names
+from autograder.cli import main
+
+A1 = registry.get("a1_cnn")
+PARTIAL = ROOT / "examples" / "submissions" / "a1_cnn" / "partial.py"
+
+
+def _rows(out: Path) -> list[list[str]]:
+    return list(csv.reader((out / "gradebook.csv").open()))[1:]
+
+
+def _score(out: Path, name: str) -> float:
+    return json.loads((out / name / "results.json").read_text())["score"]
+
+
+def test_folder_names_are_safe_and_unique(tmp_path):
+    paths = [tmp_path / "..", tmp_path / "dup.py", tmp_path / "dup.zip", tmp_path / "dup-2.py", tmp_path / "DUP.py",
+             tmp_path / "=cmd|' /C calc'!A0.py", tmp_path / "@x.ipynb", tmp_path / "ü ber.py"]
+    names = unique_names(paths)
+    assert len(set(n.lower() for n in names)) == len(names)
+    assert all(n and ".." not in n and "/" not in n and not n.startswith((".", "-", "=", "+", "@")) for n in names)
+    assert names[1:5] == ["dup", "dup-2", "dup-2-2", "DUP-3"]
+    assert unique_names(paths) == names                          # deterministic: --resume finds them again
+
+
+def test_batch_folders_are_expanded_only_when_asked(tmp_path):
+    plain = tmp_path / "class"
+    plain.mkdir()
+    for name in ("alice.py", "bob.ipynb", "carol.zip"):
+        (plain / name).write_text("x = 1\n")
+    assert looks_like_batch(plain, "a1_cnn")
+    assert [p.name for p in expand(plain, tmp_path / "s1")] == ["alice.py", "bob.ipynb", "carol.zip"]
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    for name in ("doejane_12345_900_a1_cnn.py", "doejane_12345_901_helpers.py", "roe_LATE_555_902_a1_cnn.py"):
+        (canvas / name).write_text("x = 1\n")
+    subs = expand(canvas, tmp_path / "s2")
+    assert [p.name for p in subs] == ["doejane_12345", "roe_LATE_555_902_a1_cnn.py"]
+    assert sorted(p.name for p in subs[0].iterdir()) == ["a1_cnn.py", "helpers.py"]
+    gradescope = tmp_path / "gradescope"
+    (gradescope / "submission_1").mkdir(parents=True)
+    (gradescope / "submission_2").mkdir()
+    (gradescope / "submission_metadata.yml").write_text("submission_1: {}\n")
+    assert [p.name for p in expand(gradescope, tmp_path / "s3")] == ["submission_1", "submission_2"]
+    one = tmp_path / "one_student"
+    (one / "work").mkdir(parents=True)
+    (one / "work" / "a1_cnn.py").write_text("x = 1\n")
+    (one / "helpers.py").write_text("y = 2\n")
+    assert not looks_like_batch(one, "a1_cnn")
+
+
+def test_paths_and_out_folders_are_checked_before_anything_is_graded(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["grade", "a1_cnn", str(PARTIAL), str(tmp_path / "typo.py"), "--out",
+                                   str(tmp_path / "out")])
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output and "typo.py" in missing.output
+    assert not (tmp_path / "out" / "partial").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    bad_out = runner.invoke(main, ["grade", "a1_cnn", str(PARTIAL), "--out", str(blocker / "sub")])
+    assert bad_out.exit_code == 1 and "cannot write to --out" in bad_out.output and "Traceback" not in bad_out.output
+    batch = tmp_path / "class"
+    batch.mkdir()
+    shutil.copy(PARTIAL, batch / "alice.py")
+    shutil.copy(PARTIAL, batch / "bob.py")
+    refused = runner.invoke(main, ["grade", "a1_cnn", str(batch), "--out", str(tmp_path / "o2")])
+    assert refused.exit_code == 2 and "--each" in refused.output
+
+
+def _grade(args, **kw):
+    return subprocess.run([sys.executable, "grade.py", "grade", "a1_cnn", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_grading_one_student_again_keeps_everyone_else(tmp_path):
+    subs = []
+    for name in ("alice", "bob", "carol"):
+        shutil.copy(PARTIAL, tmp_path / f"{name}.py")
+        subs.append(tmp_path / f"{name}.py")
+    out = tmp_path / "out"
+    assert _grade([*subs, "--out", out, "--jobs", "2"]).returncode == 0
+    assert [r[0] for r in _rows(out)] == ["alice", "bob", "carol"]
+    first = (out / "alice" / "results.json").read_text()
+    assert _grade([subs[1], "--out", out]).returncode == 0      # bob again
+    assert [r[0] for r in _rows(out)] == ["alice", "bob", "carol"]
+    assert (out / "alice" / "results.json").read_text() == first
+
+
+@pytest.mark.slow
+def test_a_stuck_submission_is_bounded_by_its_budget_and_still_complete(tmp_path):
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("def _spin(*a, **k):\n    while True:\n        pass\n\n"
+                     + "\n".join(f"{f} = _spin" for f in A1.functions) + "\n"
+                     + "\n".join(f"class {c}:\n    def __init__(self, *a, **k):\n        _spin()\n" for c in A1.classes))
+    started = time.monotonic()
+    proc = _grade([stuck, "--out", tmp_path / "out", "--timeout", "2", "--budget", "6"])
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    res = json.loads((tmp_path / "out" / "stuck" / "results.json").read_text())
+    graded = [t for t in res["tests"] if t["extra_data"]["kind"] != "summary"]
+    assert res["score"] == 0 and len(graded) == len(engine.inventory("a1_cnn"))      # every test listed
+    texts = " ".join(t["output"] for t in graded)
+    assert "timed out after 2 s" in texts and ("earlier in this grading" in texts or "grading time" in texts)
+    assert "used up its grading time (6 s" in texts
+    assert elapsed < 120, elapsed
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_what_is_done_and_resume_grades_the_rest(tmp_path):
+    subs = []
+    for i in range(6):
+        shutil.copy(PARTIAL, tmp_path / f"s{i}.py")
+        subs.append(tmp_path / f"s{i}.py")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "s0").mkdir()                                     # a result from an earlier run must survive
+    (out / "s0" / "results.json").write_text(json.dumps({"score": 7.0, "max_score": 9.0, "tests": []}))
+    os.utime(out / "s0" / "results.json")
+    proc = subprocess.Popen([sys.executable, "grade.py", "grade", "a1_cnn", *map(str, subs), "--out", str(out),
+                             "--jobs", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("s[1-5]/results.json"))) < 1 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)                                            # the next one is in flight now
+    proc.send_signal(signal.SIGINT)
+    text, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, text[-2000:]
+    assert "--resume" in text and "Traceback" not in text
+    graded = sorted(p.parent.name for p in out.glob("*/results.json"))
+    assert "s0" in graded and 2 <= len(graded) < 6
+    assert json.loads((out / "s0" / "results.json").read_text())["score"] in (7.0, _score(out, graded[-1]))
+    assert len(_rows(out)) == len(graded)                    # the gradebook lists what is done
+    resumed = _grade([*subs, "--out", out, "--resume", "--jobs", "2"])
+    assert resumed.returncode == 0 and "up to date" in resumed.stdout
+    assert sorted(p.parent.name for p in out.glob("*/results.json")) == [f"s{i}" for i in range(6)]
+    assert [r[0] for r in _rows(out)] == [f"s{i}" for i in range(6)]
+    assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_a_batch_killed_halfway_resumes_to_the_same_scores(tmp_path):
+    """Fault injection: SIGKILL the grader halfway through 10 submissions, then --resume."""
+    kinds = {"ref": A1.solution_path, "stub": A1.stub_path, "partial": PARTIAL}
+    subs = [tmp_path / f"{kind}{i}.py" for i in range(4) for kind in kinds][:10]
+    for path in subs:
+        shutil.copy(kinds[path.stem.rstrip("0123456789")], path)
+    expected_out = tmp_path / "expected"
+    assert _grade([tmp_path / "ref0.py", tmp_path / "stub0.py", tmp_path / "partial0.py", "--out", expected_out,
+                   "--jobs", "2"]).returncode == 0
+    expected = {kind: _score(expected_out, f"{kind}0") for kind in kinds}
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "grade.py", "grade", "a1_cnn", *map(str, subs), "--out", str(out),
+                             "--jobs", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 600
+    while len(list(out.glob("*/results.json"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)                      # the grader and everything it started
+    proc.wait()
+    assert 0 < len(list(out.glob("*/results.json"))) < 10
+    resumed = _grade([*subs, "--out", out, "--resume", "--jobs", "2"])
+    assert resumed.returncode == 0, resumed.stdout[-2000:]
+    for path in subs:
+        assert _score(out, path.stem) == expected[path.stem.rstrip("0123456789")], path.stem
+    assert sorted(r[0] for r in _rows(out)) == sorted(p.stem for p in subs)
+
+
+def test_a_zip_with_a_link_is_refused_with_a_message(tmp_path):
+    archive = tmp_path / "linked.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("a1_cnn.py")
+        info.create_system = 3
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, str(A1.solution_path))
+    from autograder.submission import LoadError, materialize
+    with pytest.raises(LoadError, match="symbolic link"):
+        materialize(archive, "a1_cnn", tmp_path / "sub")

@@ -33,7 +33,9 @@ class WarmSlot:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        import tempfile
+        self.scratch = tempfile.mkdtemp(prefix="ag-slot-")     # the zygote's private copy lives here
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": self.scratch}
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.warm", self.assignment_id,
                                       "" if self.cpu is None else str(self.cpu)],
                                      cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -93,6 +95,10 @@ class WarmSlot:
                 pass
             self.proc.wait()
             self.proc = None
+        if getattr(self, "scratch", None):
+            import shutil
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
 
 def with_kill(pid: int) -> None:

@@ -197,3 +197,32 @@ def test_a_zip_with_a_link_is_refused_with_a_message(tmp_path):
     from autograder.submission import LoadError, materialize
     with pytest.raises(LoadError, match="symbolic link"):
         materialize(archive, "a1_cnn", tmp_path / "sub")
+
+
+@pytest.mark.slow
+def test_past_the_suite_timeout_everything_of_the_submission_is_killed_and_removed(tmp_path, monkeypatch):
+    from autograder.isolation import confine
+    from autograder.warm import WarmSlot
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setattr(engine, "suite_timeout", lambda spec: 8.0)
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("import time\n"
+                     "def conv_output_size(*a, **k):\n    time.sleep(1000)\n")
+    slot = WarmSlot("a1_cnn")
+    try:
+        res = engine.grade_submission("a1_cnn", stuck, tmp_path / "out" / "results.json", slot=slot)
+    finally:
+        slot.close()
+    assert res["score"] == 0 and "longer than 8 s" in res["output"]
+    assert len(res["tests"]) == len(engine.inventory("a1_cnn"))        # still every test, failed
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == res
+    time.sleep(0.5)
+    assert list(scratch.iterdir()) == []                                # run folders and copies removed
+    kind = confine.backend()
+    if kind != "none":
+        base = confine.CGROUP_ROOT / "freezer" / confine.GROUP if kind == "v1" else confine._v2_base() / confine.GROUP
+        assert [d for d in base.iterdir() if d.is_dir() and not d.name.startswith("probe")] == [] or \
+            all(not list(d.iterdir()) or not confine._pids(d / "cgroup.procs") for d in base.iterdir() if d.is_dir())

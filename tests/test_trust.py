@@ -303,3 +303,24 @@ def test_a_worker_is_confined_by_namespaces_seccomp_and_no_new_privs(tmp_path):
         assert facts["visible"].get(folder, []) == [], (folder, facts["visible"])
     assert not facts["writable_root"]
     assert any("seccomp" in e for e in enforced) and any("IPC" in e for e in enforced)
+
+
+# ---- a5: what a student object says about itself is not evidence ------------------------------
+def test_a_model_that_reports_borrowed_layers_earns_no_architecture_points(tmp_path):
+    a5 = registry.get("a5_gan")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(a5.solution_path, subs / "correct.py")
+    source = (Path(__file__).parent / "adversarial" / "trust_a5" / "fake_architecture.py").read_text()
+    (subs / "fake_architecture.py").write_text(mutants.build(a5.solution_path.read_text(), source, "fake"))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "grade.py", "grade", "a5_gan", *sorted(map(str, subs.iterdir())), "--out",
+                           str(out), "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
+    assert results["correct"]["score"] == results["correct"]["max_score"], failed(results["correct"])
+    fake = results["fake_architecture"]
+    lost_only(fake, task="3.2")
+    architecture = [t for t in fake["tests"] if t["extra_data"]["task"] == "3.2" and "weights" in t["name"] + t["output"]
+                    or "parameter shapes" in t["name"]]
+    assert len(architecture) >= 2 and all(t["status"] == "failed" for t in architecture)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils._pytree import tree_leaves
+from torch.utils._pytree import tree_leaves, tree_map
 
 from autograder import ROOT
 from autograder.isolation.confine import Confinement
@@ -78,6 +78,8 @@ class WorkerProcess:
         self.enforced: list[str] = []
         self.import_error: StudentCodeError | None = None
         self.handshaken = False
+        self.callback_graphs: dict[int, tuple] = {}
+        self._graph_ids = itertools.count(1)
 
     # ---- life cycle ------------------------------------------------------------------
     def _layout(self) -> Path:
@@ -253,14 +255,33 @@ class WorkerProcess:
         self.send(message, deadline, name)
         while True:
             reply = self._read(call_id, deadline, name, started)
-            if "callback" not in reply:
+            if "callback_vjp" in reply:
+                answer = self._callback_vjp(reply)
+            elif "callback" in reply:
+                answer = self._callback(reply, callbacks)
+            else:
                 return reply
-            answer = self._callback(reply, callbacks)
             answer["id"] = call_id
             self.send(answer, deadline, name)
 
-    @staticmethod
-    def _callback(reply: dict, callbacks) -> dict:
+    def _callback_vjp(self, reply: dict) -> dict:
+        """The backward pass through a call-back whose graph this process kept."""
+        graph = self.callback_graphs.pop(reply.get("callback_vjp"), None)
+        grads = reply.get("grads")
+        if graph is None or not isinstance(grads, list):
+            return {"op": protocol.CALLBACK_ERROR, "message": "no such call-back graph"}
+        inputs, outputs = graph
+        pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(g, torch.Tensor) and o.requires_grad]
+        if not pairs:
+            return {"op": protocol.CALLBACK_RESULT, "value": [None] * len(inputs)}
+        try:
+            result = torch.autograd.grad([o for o, _ in pairs], inputs, [g.to(o.dtype) for o, g in pairs],
+                                         allow_unused=True)
+        except Exception as exc:              # shapes the student's code sent back that do not fit
+            return {"op": protocol.CALLBACK_ERROR, "message": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        return {"op": protocol.CALLBACK_RESULT, "value": [None if g is None else g.detach() for g in result]}
+
+    def _callback(self, reply: dict, callbacks) -> dict:
         index = reply.get("callback")
         if type(index) is not int or not 0 <= index < len(callbacks):
             return {"op": protocol.CALLBACK_ERROR, "message": "no such call-back"}
@@ -271,12 +292,28 @@ class WorkerProcess:
             _check_callback_args((args, kwargs))
         except ValueError as exc:
             return {"op": protocol.CALLBACK_ERROR, "message": f"the grader refused to call back with {exc}"}
-        gens = [g for g in tree_leaves((args, kwargs)) if isinstance(g, torch.Generator)]
+        leaves = tree_leaves((args, kwargs))
+        gens = [g for g in leaves if isinstance(g, torch.Generator)]
+        wanted = reply.get("grad_leaves") or []
+        inputs = [leaves[i] for i in wanted if type(i) is int and 0 <= i < len(leaves)
+                  and isinstance(leaves[i], torch.Tensor) and leaves[i].dtype.is_floating_point]
         try:
-            value = callbacks[index](*args, **kwargs)
+            for t in inputs:
+                t.requires_grad_(True)
+            with torch.set_grad_enabled(bool(inputs)):
+                value = callbacks[index](*args, **kwargs)
         except Exception as exc:              # the trusted callable failed on what the student passed
             return {"op": protocol.CALLBACK_ERROR, "message": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        return {"op": protocol.CALLBACK_RESULT, "value": value, "states": [g.get_state() for g in gens]}
+        answer = {"op": protocol.CALLBACK_RESULT, "states": [g.get_state() for g in gens]}
+        if inputs:
+            key = next(self._graph_ids)
+            self.callback_graphs[key] = (inputs, [t for t in tree_leaves(value) if isinstance(t, torch.Tensor)])
+            while len(self.callback_graphs) > 64:
+                self.callback_graphs.pop(next(iter(self.callback_graphs)))
+            answer["graph"] = key
+            value = tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, value)
+        answer["value"] = value
+        return answer
 
 
 def reap_orphans(live: set[int]) -> None:

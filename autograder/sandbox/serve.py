@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 import torch
-from torch.utils._pytree import tree_flatten, tree_leaves
+from torch.utils._pytree import tree_flatten, tree_leaves, tree_unflatten
 
 from shared import protocol, wire
 from shared.fingerprint import checksum
@@ -39,6 +39,7 @@ class Worker:
         self.objects: dict[int, object] = {}
         self.graphs: dict[int, tuple] = {}
         self.prepared: dict[int, tuple] = {}
+        self.current_id = 0
 
     # ---- framing ---------------------------------------------------------------------
     def send(self, obj) -> None:
@@ -66,7 +67,7 @@ class Worker:
                 kind, index = pid
                 if kind != "callback":
                     raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
-                return Callback(worker, call_id, index)
+                return Callback(worker, index)
 
         return Unpickler(io.BytesIO(blob)).load()
 
@@ -100,7 +101,7 @@ class Worker:
         modules = [leaf for leaf in leaves if isinstance(leaf, torch.nn.Module)]
         if not isinstance(spec, str):              # a method: returning the object itself is fine
             modules.insert(0, self.objects[spec[0]])
-        patches = {name: Callback(self, call_id, index) for name, index in msg.get("patch", {}).items()}
+        patches = {name: Callback(self, index) for name, index in msg.get("patch", {}).items()}
         trace = OpTrace(*msg["trace"]) if msg.get("trace") else None
         self.reseed(msg.get("seed", 0))
         with _patched(self.module, patches), (trace or contextlib.nullcontext()), \
@@ -163,6 +164,7 @@ class Worker:
                 os._exit(0)
             if msg["op"] == protocol.EXIT:
                 os._exit(0)
+            self.current_id = msg.get("id")
             handler = handlers.get(msg["op"])
             if handler is None:
                 raise OutOfStep(f"unexpected request {msg['op']!r}")
@@ -176,22 +178,56 @@ class Worker:
 
 class Callback:
     """Stands in for a callable that lives in the grader (``predict``, a model, or a
-    reference function substituted for one of the student's)."""
+    reference function substituted for one of the student's).  When gradients must flow
+    through it, the grader keeps the graph and answers the backward pass too."""
 
-    def __init__(self, worker: Worker, call_id: int, index: int):
-        self.worker, self.call_id, self.index = worker, call_id, index
+    def __init__(self, worker: "Worker", index: int):
+        self.worker, self.index = worker, index
 
-    def __call__(self, *args, **kwargs):
-        gens = [g for g in tree_leaves((args, kwargs)) if isinstance(g, torch.Generator)]
-        self.worker.send({"id": self.call_id, "callback": self.index, "args": encode(args), "kwargs": encode(kwargs)})
+    def ask(self, message: dict) -> dict:
+        call_id = self.worker.current_id
+        self.worker.send({"id": call_id, **message})
         reply = self.worker.recv()
-        if reply.get("id") != self.call_id or reply["op"] not in (protocol.CALLBACK_RESULT, protocol.CALLBACK_ERROR):
+        if reply.get("id") != call_id or reply["op"] not in (protocol.CALLBACK_RESULT, protocol.CALLBACK_ERROR):
             raise OutOfStep("a reply to another call")
         if reply["op"] == protocol.CALLBACK_ERROR:
             raise RuntimeError(reply["message"])
+        return reply
+
+    def __call__(self, *args, **kwargs):
+        leaves = tree_leaves((args, kwargs))
+        gens = [g for g in leaves if isinstance(g, torch.Generator)]
+        grad_leaves = [i for i, leaf in enumerate(leaves) if isinstance(leaf, torch.Tensor) and leaf.requires_grad]
+        message = {"callback": self.index, "args": encode(args), "kwargs": encode(kwargs)}
+        if grad_leaves and torch.is_grad_enabled():
+            holder: dict = {}
+            outs = _ThroughGrader.apply(self, message, grad_leaves, holder, *[leaves[i] for i in grad_leaves])
+            flat, spec = holder["flat"], holder["spec"]
+            it = iter(outs)
+            return tree_unflatten([next(it) if isinstance(x, torch.Tensor) else x for x in flat], spec)
+        reply = self.ask(message)
         for gen, state in zip(gens, reply.get("states", [])):
             gen.set_state(state)                   # the grader's call consumed the generator as ours would
         return reply["value"]
+
+
+class _ThroughGrader(torch.autograd.Function):
+    """A call-back on the autograd tape: the grader computes the forward and, later, the
+    vector-Jacobian product of the graph it kept (reference code never runs here)."""
+
+    @staticmethod
+    def forward(ctx, callback, message, grad_leaves, holder, *inputs):
+        reply = callback.ask({**message, "grad_leaves": grad_leaves})
+        ctx.callback, ctx.graph = callback, reply.get("graph")
+        flat, spec = tree_flatten(reply["value"])
+        holder["flat"], holder["spec"] = flat, spec
+        return tuple(x for x in flat if isinstance(x, torch.Tensor))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        reply = ctx.callback.ask({"callback_vjp": ctx.graph,
+                                  "grads": [None if g is None else g.detach() for g in grads]})
+        return (None, None, None, None, *reply["value"])
 
 
 @contextlib.contextmanager

@@ -176,6 +176,16 @@ def _same_architecture(student_net, reference_net, hint: str, discriminator: boo
                 "(weights, batch-norm weights and biases, running statistics).", hint)
 
 
+def _verified_by_output(student_net, reference_net, x, hint: str, discriminator: bool = False) -> None:
+    _load_reference_weights(student_net, reference_net, hint, discriminator=discriminator)
+    student_net.eval()
+    reference_net.eval()
+    with torch.no_grad():
+        expected = reference_net(x)
+    assert_close(student_net(x), expected, name="output with the DCGAN weights loaded",
+                 hint="the layers your model reports must be the ones it runs; " + hint)
+
+
 def _parameter_count(state: dict) -> int:
     return sum(v.numel() for k, v in state.items() if not k.endswith(_BUFFERS))
 
@@ -214,6 +224,9 @@ def test_generator_layers(student, reference):
     # DCGAN 64x64 generator (nz=100, ngf=64, nc=3): 3,576,704 parameters
     assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
                  name="number of Generator parameters", hint=G_ARCH)
+    # what a model says about itself is not evidence: the shapes count only if the reference's
+    # weights, loaded into it, give the reference's images
+    _verified_by_output(net, _randomise_(ours, 7), randn((2, 100, 1, 1), 8, torch.float32), G_ARCH)
 
 
 @pytest.mark.task("3.2")
@@ -263,6 +276,8 @@ def test_discriminator_layers(student, reference):
     # DCGAN 64x64 discriminator (nc=3, ndf=64): 2,765,568 parameters
     assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
                  name="number of Discriminator parameters", hint=D_ARCH)
+    _verified_by_output(net, _randomise_(ours, 9), randn((2, 3, 64, 64), 10, torch.float32), D_ARCH,
+                        discriminator=True)
 
 
 @pytest.mark.task("3.3")

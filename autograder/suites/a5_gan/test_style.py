@@ -134,6 +134,24 @@ def test_style_loss_values(student, reference, case):
 
 
 @pytest.mark.task("5.2")
+@pytest.mark.points(2)
+@pytest.mark.tags("correctness", "autograd")
+@settings(max_examples=6)
+@given(case=layer_cases())
+def test_style_loss_gradients(student, reference, case):
+    """5.2 style_loss's gradient with respect to the generated features matches the reference's"""
+    seed, dtype, shapes, weights = case
+    mine = _features(shapes, seed, dtype, requires_grad=True)
+    ours = _features(shapes, seed, dtype, requires_grad=True)
+    style = _features(shapes, seed + 100, dtype)
+    reference.style_loss(ours, style, weights).backward()
+    student.style_loss(mine, style, weights).backward()
+    for i, (m, o) in enumerate(zip(mine, ours)):
+        assert_true(m.grad is not None, f"no gradient reached generated features {i}.", GRAD)
+        assert_close(m.grad, o.grad, name=f"gradient w.r.t. generated features {i}", hint=STYLE + "; " + GRAD)
+
+
+@pytest.mark.task("5.2")
 @pytest.mark.points(1)
 @pytest.mark.tags("correctness", "api")
 def test_style_loss_weights_default_to_one(student, reference):

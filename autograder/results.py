@@ -92,10 +92,15 @@ def _summaries(tests: list[dict], assignment, visibility: str) -> list[dict]:
         task = assignment.task(task_number) if assignment else None
         earned, possible = sum(t["score"] for t in items), sum(t["max_score"] for t in items)
         failed = [t for t in items if t["status"] == "failed"]
-        first = next((t for t in failed if t["extra_data"]["kind"] == "correctness"), failed[0] if failed else None)
+        quotable = [t for t in failed if t["visibility"] != "hidden"]     # a hidden test is never quoted
+        first = next((t for t in quotable if t["extra_data"]["kind"] == "correctness"),
+                     quotable[0] if quotable else None)
         label = f"{task_number} {task.function}" if task else task_number
-        if first is None:
+        if not failed:
             text = _("all {n} tests passed.").format(n=len(items))
+        elif first is None:
+            text = _("{failed} of {n} tests failed (their details are not shown).").format(
+                failed=len(failed), n=len(items))
         else:
             text = _("{failed} of {n} tests failed. The first: {name}").format(
                 failed=len(failed), n=len(items), name=first["name"]) + f"\n{first['output']}"
@@ -117,6 +122,13 @@ def leaderboard(tests: list[dict]) -> list[dict]:
         if speed:
             worst[speed["function"]] = max(worst.get(speed["function"], 0.0), speed["ratio"])
     return [{"name": f"{fn} speed (x reference)", "value": ratio, "order": "asc"} for fn, ratio in worst.items()]
+
+
+def student_view(results: dict, *, after_due: bool = False) -> list[dict]:
+    """The tests a student sees on Gradescope: visible ones, and after the due date those
+    shown after it (``after_published`` too, once grades are published)."""
+    shown = ("visible", "after_due_date", "after_published") if after_due else ("visible",)
+    return [t for t in results["tests"] if t["visibility"] in shown]
 
 
 def build(outcomes, *, assignment, spec, execution_time: float, import_problem: str | None = None,

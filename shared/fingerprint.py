@@ -27,6 +27,17 @@ def _as_tensor(leaf):
     return None
 
 
+_WEIGHTS: dict[int, torch.Tensor] = {}
+
+
+def _weights(n: int) -> torch.Tensor:
+    if n not in _WEIGHTS:
+        if len(_WEIGHTS) > 32:
+            _WEIGHTS.clear()
+        _WEIGHTS[n] = torch.cos(torch.arange(n, dtype=torch.float64) * 0.7071)
+    return _WEIGHTS[n]
+
+
 def checksum(result) -> list[dict] | None:
     prints = []
     for leaf in tree_leaves(result):
@@ -34,7 +45,7 @@ def checksum(result) -> list[dict] | None:
         if t is None or t.dtype.is_complex:
             continue
         t = t.to("cpu", torch.float64).reshape(-1)
-        weights = torch.cos(torch.arange(t.numel(), dtype=torch.float64) * 0.7071)
+        weights = _weights(t.numel())
         finite = torch.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
         prints.append({"shape": list(leaf.shape) if hasattr(leaf, "shape") else [], "sum": float(finite.sum()),
                        "abs": float(finite.abs().sum()), "weighted": float((finite * weights).sum()),

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from autograder import registry
 from autograder.cli import main
 from autograder.results import RESULTS_SCHEMA
 from tests.conftest import EXAMPLES, make_notebook
@@ -99,10 +100,11 @@ def test_gradebook(batch):
     rows = list(csv.reader((batch[1] / "gradebook.csv").open()))
     header, body = rows[0], rows[1:]
     assert header[:3] == ["name", "score", "max_score"] and len(header) > 20
-    assert [r[0] for r in body] == ["reference", "stub", "partial", "folder_sub", "zipped", "notebook", "syntax",
-                                    "notjson", "corrupt", "missing_function", "partial-2"]
+    # rebuilt from every results.json under --out: one row per folder, in name order
+    assert [r[0] for r in body] == sorted(["reference", "stub", "partial", "folder_sub", "zipped", "notebook",
+                                           "syntax", "notjson", "corrupt", "missing_function", "partial-2"])
     scores = {r[0]: float(r[1]) for r in body}
-    assert scores["reference"] == float(body[0][2]) and scores["stub"] == 0 and scores["syntax"] == 0
+    assert scores["reference"] == float(next(r for r in body if r[0] == "reference")[2]) and scores["stub"] == 0 and scores["syntax"] == 0
 
 
 def test_list_and_help():
@@ -124,3 +126,31 @@ def test_check_runs_public_tests(tmp_path, a1, reference_source):
     assert passed.exit_code == 0, passed.output
     failed = runner.invoke(main, ["check", "a1_cnn"])          # the untouched stub
     assert failed.exit_code == 1
+
+
+def _view(res, after_due):
+    from autograder.results import student_view
+    return student_view(res, after_due=after_due)
+
+
+def test_what_a_student_sees_before_and_after_the_due_date(batch):
+    """The visibility policy (README "What students see"): before the due date one summary per
+    task and the speed checks; after it, every correctness test too; never a hidden input."""
+    a1 = registry.get("a1_cnn")
+    tasks = {t.number for t in a1.tasks}
+    for name in ("stub", "partial", "reference"):
+        res = load(batch[1], name)
+        before, after = _view(res, False), _view(res, True)
+        kinds = {t["extra_data"]["kind"] for t in before}
+        assert kinds <= {"summary", "performance"} and "summary" in kinds
+        assert {t["number"] for t in before if t["extra_data"]["kind"] == "summary"} == tasks
+        assert len(after) == len(res["tests"]) and set(map(id, before)) <= set(map(id, after))
+        for t in before:
+            assert "Falsifying" not in t["output"] and "def test_" not in t["output"]
+    stub_summaries = [t for t in _view(load(batch[1], "stub"), False) if t["extra_data"]["kind"] == "summary"]
+    assert all(t["status"] == "failed" and "NotImplementedError" in t["output"] for t in stub_summaries)
+    partial = {t["number"]: t for t in _view(load(batch[1], "partial"), False) if t["extra_data"]["kind"] == "summary"}
+    assert any(t["status"] == "passed" for t in partial.values()) and any(t["status"] == "failed"
+                                                                          for t in partial.values())
+    reference = [t for t in _view(load(batch[1], "reference"), False) if t["extra_data"]["kind"] == "summary"]
+    assert all(t["status"] == "passed" and "tests passed" in t["output"] for t in reference)

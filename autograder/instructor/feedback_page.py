@@ -4,7 +4,8 @@ Shown: the overall output (score line, load problem, late penalty) and the tests
 visibility is ``visible``; with ``after_due=True`` also ``after_due_date`` and
 ``after_published`` ones.  Nothing else: a hidden test contributes only to the count of
 tests not shown, never its name, number, output or points, even where a visible entry (a
-per-task summary) quotes it: such quotes are replaced by a placeholder.  When the results as a whole are
+per-task summary) quotes it: such quotes are replaced by a placeholder.  (A summary's quote of
+a test shown after the due date is what Gradescope shows too, and stays.)  When the results as a whole are
 not yet visible (top-level ``visibility``), the page says so and shows nothing more.
 No scripts, no external files: the page can be mailed or uploaded anywhere.
 """
@@ -68,7 +69,9 @@ def page_context(results: dict, *, after_due: bool = False, lang: str | None = N
     shown, not_shown = [], []
     for test in results.get("tests", []):
         (shown if may_see(test.get("visibility"), after_due) else not_shown).append(test)
-    redact = _redactor(shown, not_shown, LABELS[lang])
+    # a visible task summary may quote a test shown only after the due date (its curated
+    # message, as Gradescope shows it); a test that is never shown is never quoted
+    redact = _redactor(shown, [t for t in not_shown if t.get("visibility") == "hidden"], LABELS[lang])
     tests = [{"number": str(test.get("number", "")), "name": redact(str(test.get("name", ""))),
               "status": str(test.get("status", "")), "score": test.get("score", 0),
               "max_score": test.get("max_score", 0), "output": redact(str(test.get("output") or ""))}

@@ -17,7 +17,6 @@ from autograder.suites.a1_cnn.strategies import (brute_force_receptive_field, ca
                                                  torch_conv_transpose_output_shape)
 from shared.compare import assert_close, assert_true
 
-pytestmark = pytest.mark.visibility("hidden")
 
 FORMULA_HINT = ("output size formula (per spatial dim): floor((size + 2*padding - dilation*(kernel_size-1) - 1)"
                 " / stride) + 1; use floor (integer) division before adding 1")

@@ -15,9 +15,8 @@ from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds
 
-pytestmark = [pytest.mark.visibility("hidden"),
-              # torch warns that 'same' with an even kernel copies the input; expected here
-              pytest.mark.filterwarnings("ignore:Using padding='same'")]
+# torch warns that 'same' with an even kernel copies the input; expected here
+pytestmark = [pytest.mark.filterwarnings("ignore:Using padding='same'")]
 
 FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", "torch._convolution",
              "torch.nn.functional.conv1d", "torch.nn.functional.conv3d", "torch.nn.functional.conv_transpose2d",
@@ -198,8 +197,8 @@ def test_conv2d_no_torch_convolution(student, case):
     x, w, b = case.tensors(torch.float64)
     expected = F.conv2d(x, w, b, **case.kwargs)          # reference first, outside the block
     with student.forbid("conv2d", *FORBIDDEN):
-        actual = student.conv2d(x, w, b, **case.kwargs)
-    assert_close(actual, expected, name="conv2d output", hint=MIXED_HINT)
+        student.conv2d(x, w, b, **case.kwargs)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 1.4 tests
 
 
 @pytest.mark.task("1.4")
@@ -216,3 +215,18 @@ def test_conv2d_speed(perf, device):
     # 3 interleaved rounds: the verdict is a median ratio, and a loop version (>10x) must
     # not spend long in grading
     perf.check("conv2d", x, w, b, padding=1, rounds=3, hint=SPEED_HINT)
+
+
+@pytest.mark.task("1.4")
+@pytest.mark.points(2)
+@pytest.mark.tags("performance")
+@pytest.mark.parametrize("device", DEVICES)
+def test_conv2d_speed_many_batch_items(perf, device):
+    """1.4 conv2d is vectorized over batch items (within 4x of the reference's time)"""
+    # many small images: one im2col + einsum for the whole batch takes ~2 ms on one CPU
+    # thread; a Python loop over the 512 batch items (one einsum each) ~50 ms, 30x
+    x = randn((512, 2, 8, 8), 41, torch.float32, device)
+    w = randn((4, 2, 3, 3), 42, torch.float32, device)
+    b = randn((4,), 43, torch.float32, device)
+    perf.check("conv2d", x, w, b, padding=1, rounds=5, hint=SPEED_HINT)
+

@@ -18,7 +18,6 @@ from shared.compare import assert_close, assert_true
 from shared.feedback import Feedback, StudentCodeError
 from shared.strategies import generator, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 STRUCTURE_HINT = ("ResidualBlock submodules: conv1 = Conv2d(in, out, 3, stride, padding=1, bias=False), bn1 = "
                   "BatchNorm2d(out), conv2 = Conv2d(out, out, 3, 1, padding=1, bias=False), bn2 = BatchNorm2d(out), "

@@ -13,7 +13,6 @@ from shared.strategies import float_dtypes, randn, seeds, shapes
 from shared.tolerances import Tol
 from shared.i18n import N_
 
-pytestmark = pytest.mark.visibility("hidden")
 
 INF = math.inf
 # max_norm as a multiple of the true total norm: well below (clipped) or above (left alone);
@@ -125,7 +124,7 @@ def test_clip_grad_norm_in_place(student, device):
 
 @pytest.mark.task("2.4")
 @pytest.mark.points(1)
-@pytest.mark.tags("forbidden api")
+@pytest.mark.tags("forbidden-api")
 def test_clip_grad_norm_forbidden(student):
     """2.4 clip_grad_norm works without torch.nn.utils.clip_grad_norm_"""
     grads = _grads(171, torch.float32, [(3, 3), (4,)], scale=2.0)

@@ -9,7 +9,6 @@ from shared.compare import assert_close, assert_true
 from shared.strategies import randn
 from shared.i18n import N_
 
-pytestmark = pytest.mark.visibility("hidden")
 
 
 def _torch_gru(x, h, w_ih, w_hh, b_ih, b_hh):
@@ -122,7 +121,7 @@ def test_gru_cell_gradients(student, d):
 
 @pytest.mark.task("2.3")
 @pytest.mark.points(1)
-@pytest.mark.tags("forbidden api")
+@pytest.mark.tags("forbidden-api")
 def test_gru_cell_forbidden(student):
     """2.3 gru_cell works without torch's GRU cell (nn.GRUCell, torch.gru_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=131, dtype=torch.float32)
@@ -130,5 +129,5 @@ def test_gru_cell_forbidden(student):
     w = weights(d, 3)
     expected = _torch_gru(x, h, *w)
     with student.forbid("gru_cell", *hints.GRU_APIS):
-        got = student.gru_cell(x, h, *w)
-    assert_close(got, expected, name="gru_cell h_next", hint=hints.GRU)
+        student.gru_cell(x, h, *w)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 2.3 tests

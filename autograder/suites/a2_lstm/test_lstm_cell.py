@@ -10,7 +10,6 @@ from shared.compare import assert_close, assert_true
 from shared.strategies import randn
 from shared.i18n import N_
 
-pytestmark = pytest.mark.visibility("hidden")
 
 
 def _torch_cell(x, h, c, w_ih, w_hh, b_ih, b_hh):
@@ -167,7 +166,7 @@ def test_lstm_cell_gradients(student, d):
 
 @pytest.mark.task("2.1")
 @pytest.mark.points(1)
-@pytest.mark.tags("forbidden api")
+@pytest.mark.tags("forbidden-api")
 def test_lstm_cell_forbidden(student):
     """2.1 lstm_cell works without torch's LSTM cell (nn.LSTMCell, torch.lstm_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=61, dtype=torch.float32)
@@ -175,5 +174,5 @@ def test_lstm_cell_forbidden(student):
     w = weights(d, 4)
     expected = _torch_cell(x, h, c, *w)
     with student.forbid("lstm_cell", *hints.LSTM_APIS):
-        got = student.lstm_cell(x, h, c, *w)
-    assert_close(got, expected, name="lstm_cell (h_next, c_next)", hint=hints.LSTM)
+        student.lstm_cell(x, h, c, *w)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests

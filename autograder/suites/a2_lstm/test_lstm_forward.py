@@ -13,7 +13,6 @@ from shared.devices import DEVICES
 from shared.strategies import randn
 from shared.i18n import N_
 
-pytestmark = pytest.mark.visibility("hidden")
 
 
 def _torch_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -122,7 +121,7 @@ def test_lstm_forward_gradients(student, d):
 
 @pytest.mark.task("2.2")
 @pytest.mark.points(1)
-@pytest.mark.tags("forbidden api")
+@pytest.mark.tags("forbidden-api")
 def test_lstm_forward_forbidden(student):
     """2.2 lstm_forward works without torch's LSTM (nn.LSTM, torch.lstm, torch.lstm_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=91, dtype=torch.float32, steps=3)
@@ -130,8 +129,8 @@ def test_lstm_forward_forbidden(student):
     w = weights(d, 4)
     expected = _torch_forward(x, h0, c0, *w)
     with student.forbid("lstm_forward", *hints.LSTM_APIS):
-        got = student.lstm_forward(x, h0, c0, *w)
-    _check(got, expected)
+        student.lstm_forward(x, h0, c0, *w)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 2.2 tests
 
 
 @pytest.mark.task("2.2")

@@ -10,7 +10,6 @@ from autograder.suites.a3_attention.strategies import attention_cases, keep_mask
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 FORMULA_HINT = ("Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V: scale the scores by 1/sqrt(d_k) "
                 "(d_k = q.shape[-1]) and take the softmax over the key axis (the last one), so each "
@@ -208,8 +207,8 @@ def test_sdpa_without_torch_attention(student):
     mask = keep_mask((4, 6), 4)
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     with student.forbid("scaled_dot_product_attention", *SDPA_APIS):
-        out, _ = student.scaled_dot_product_attention(q, k, v, mask)
-    assert_close(out, expected, name="attention output", hint=FORMULA_HINT)
+        student.scaled_dot_product_attention(q, k, v, mask)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 1.1 tests
 
 
 # ---------------------------------------------------------------------- 1.2 causal_mask

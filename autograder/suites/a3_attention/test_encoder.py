@@ -15,7 +15,6 @@ from autograder.suites.a3_attention.strategies import (LayerCase, keep_mask, lay
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 LN_HINT = ("layer norm: over the trailing normalized_shape dims of each sample take mean and the BIASED "
            "variance (divide by N, not N - 1), then y = (x - mean) / sqrt(var + eps) * weight + bias")

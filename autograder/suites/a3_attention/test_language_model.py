@@ -17,7 +17,6 @@ from autograder.suites.a3_attention.strategies import SuccessorLM, ToyLM
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, generator, rand, randint, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 LM_HINT = ("next-token loss: the logits at position i predict the token at i + 1, so score logits[:, :-1] "
            "against tokens[:, 1:] (shift by one); per position logsumexp(z) - z[target]; average over the "

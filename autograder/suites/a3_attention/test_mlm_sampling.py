@@ -17,7 +17,6 @@ from autograder.suites.a3_attention.strategies import filtered_probs, nucleus_lo
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randint, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 N_SD = 5.0
 VOCAB, MASK_ID, SPECIAL = 1000, 3, (0, 1, 2)

@@ -12,7 +12,6 @@ from shared.compare import assert_close, assert_true
 from shared.strategies import randn, seeds
 from shared.tolerances import tolerance
 
-pytestmark = pytest.mark.visibility("hidden")
 
 MHA_HINT = ("multi-head attention: in_proj_weight stacks [W_q; W_k; W_v] (rows 0:E, E:2E, 2E:3E); "
             "project, split E into H heads of size E/H ((B, L, E) -> (B, H, L, E/H)), attend per head "
@@ -136,8 +135,8 @@ def test_mha_without_torch_mha(student):
     with torch.no_grad():
         expected = _torch_mha(mha, query, key, value, keep)
     with student.forbid("multi_head_attention", *MHA_APIS):
-        got = student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
-    assert_close(got[0], expected[0], name="multi-head attention output", hint=MHA_HINT)
+        student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
+    # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests
 
 
 # ---------------------------------------------------------------------- 2.2 PE

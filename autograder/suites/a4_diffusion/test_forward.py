@@ -13,7 +13,6 @@ from shared.compare import assert_close
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 Q_HINT = ("x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise, with abar looked up at each sample's 0-based "
           "timestep t and reshaped to (B, 1, ..., 1) so it broadcasts over inputs of any rank")

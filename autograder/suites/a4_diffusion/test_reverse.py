@@ -14,7 +14,6 @@ from shared.devices import DEVICES
 from shared.models_a4 import TinyEpsModel
 from shared.strategies import float_dtypes, randint, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 POST_HINT = ("posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 7): mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0 "
              "+ sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t; posterior variance beta_tilde_t = "

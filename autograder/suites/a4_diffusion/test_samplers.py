@@ -18,7 +18,6 @@ from autograder.suites.a4_diffusion.strategies import EpsModel, abar_for, batch_
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, generator, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 DDPM_SAMPLE_HINT = ("DDPM sampling: x = torch.randn(shape, generator=generator, dtype=dtype) (x_T); then for "
                     "t = T-1, T-2, ..., 0 (every step, down to and including t = 0): eps = model(x, "

@@ -11,7 +11,6 @@ from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, b
 from shared.compare import assert_close
 from shared.strategies import float_dtypes, randint, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 DDIM_HINT = ("DDIM: x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t); sigma^2 = eta^2 (1 - a_prev) / (1 - a_t) "
              "(1 - a_t / a_prev); x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev - sigma^2) eps + sigma * noise, "

@@ -10,7 +10,6 @@ from autograder.suites.a4_diffusion.strategies import check
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, rand, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 LINEAR_HINT = ("the linear schedule has T values from beta_start (t = 0) to beta_end (t = T-1), both included, "
                "equally spaced, as a float64 tensor (0-based timesteps)")

@@ -20,7 +20,6 @@ from torch import nn
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 INIT = ("DCGAN init: every Conv2d / ConvTranspose2d weight ~ N(0, 0.02), i.e. "
         "torch.nn.init.normal_(weight, 0.0, 0.02) -- a normal with standard deviation 0.02")

@@ -14,7 +14,6 @@ import torch
 from shared.devices import DEVICES
 from shared.strategies import randn
 
-pytestmark = pytest.mark.visibility("hidden")
 
 
 

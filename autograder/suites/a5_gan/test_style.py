@@ -17,7 +17,6 @@ from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 GRAM = ("Gram matrix per sample: F = features[b].reshape(C, H*W), G[b] = F @ F^T / (C*H*W); shape (B, C, C), "
         "channels against channels (not positions), samples never mixed, divided by C*H*W")

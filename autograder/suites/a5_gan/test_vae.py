@@ -12,7 +12,6 @@ from autograder.suites.a5_gan.strategies import gaussian_cases
 from shared.compare import assert_close, assert_true
 from shared.strategies import rand, randn
 
-pytestmark = pytest.mark.visibility("hidden")
 
 REPARAM = ("reparameterization trick: z = mu + sigma * noise with sigma = exp(0.5 * logvar) "
            "(logvar is the log-variance, not the standard deviation)")

@@ -18,7 +18,6 @@ from autograder.suites.a5_gan.test_losses import LOSS_FORBIDDEN
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, rand, randn, seeds
 
-pytestmark = pytest.mark.visibility("hidden")
 
 RECON = ("the reconstruction term is the Bernoulli negative log-likelihood of x given the logits (binary "
          "cross-entropy with target x: softplus(l) - x*l per feature), not a squared error; it is summed over "

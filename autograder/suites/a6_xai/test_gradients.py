@@ -14,7 +14,7 @@ from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.tolerances import tolerance
 from shared.i18n import N_
 
-pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
+pytestmark = [pytest.mark.usefixtures("one_thread")]
 
 METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
 ABS_HINT = N_("saliency is the absolute value |d y_target / d x| of the gradient (take abs of every element)")

@@ -12,7 +12,7 @@ from shared.compare import assert_close, assert_true
 from shared.tolerances import NUMPY_FLOAT64
 from shared.i18n import N_
 
-pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
+pytestmark = [pytest.mark.usefixtures("one_thread")]
 
 CENTERED_HINT = N_("centered ICE (c-ICE): with centered=True subtract each curve's own value at the first grid "
                    "point, ice[i, j] - ice[i, 0], so every centered curve starts at 0")

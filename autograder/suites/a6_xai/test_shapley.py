@@ -16,7 +16,7 @@ from shared.devices import DEVICES
 from shared.tolerances import NUMPY_FLOAT64
 from shared.i18n import N_
 
-pytestmark = [pytest.mark.visibility("hidden"), pytest.mark.usefixtures("one_thread")]
+pytestmark = [pytest.mark.usefixtures("one_thread")]
 
 WEIGHT_HINT = N_("each marginal contribution v(S+i) - v(S) carries the Shapley weight "
                  "|S|! (n-|S|-1)! / n! (S not containing i), over all 2^(n-1) coalitions")

@@ -113,17 +113,6 @@ def _summaries(tests: list[dict], assignment, visibility: str) -> list[dict]:
     return out
 
 
-def leaderboard(tests: list[dict]) -> list[dict]:
-    """Gradescope's leaderboard: one column per timed function (its slowest measured
-    ratio to the reference; lower is better)."""
-    worst: dict[str, float] = {}
-    for t in tests:
-        speed = t.get("extra_data", {}).get("speed")
-        if speed:
-            worst[speed["function"]] = max(worst.get(speed["function"], 0.0), speed["ratio"])
-    return [{"name": f"{fn} speed (x reference)", "value": ratio, "order": "asc"} for fn, ratio in worst.items()]
-
-
 def student_view(results: dict, *, after_due: bool = False) -> list[dict]:
     """The tests a student sees on Gradescope: visible ones, and after the due date those
     shown after it (``after_published`` too, once grades are published)."""
@@ -170,7 +159,8 @@ def build(outcomes, *, assignment, spec, execution_time: float, import_problem: 
                        **({"not_run": not_run} if not_run else {}),
                        **({"load_error": spec.load_error} if spec.load_error else {})},
     }
-    board = leaderboard(tests)
+    from autograder.instructor.leaderboard import leaderboard   # one column per timed function
+    board = leaderboard({"tests": tests})
     if board:
         data["leaderboard"] = board
     return data

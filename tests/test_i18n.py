@@ -163,12 +163,16 @@ def test_speed_messages_speak_both_languages():
 def test_results_lines_speak_both_languages():
     a = registry.get("a2_lstm")
     tests = [{"name": "2.1 lstm_cell matches nn.LSTMCell", "score": 0.0, "max_score": 2.0, "status": "failed",
-              "output": "your lstm_cell differs", "extra_data": {"task": "2.1", "kind": "correctness"}},
+              "output": "your lstm_cell differs", "visibility": "after_due_date",
+              "extra_data": {"task": "2.1", "kind": "correctness"}},
              {"name": "2.1 lstm_cell keeps the dtype", "score": 1.0, "max_score": 1.0, "status": "passed",
-              "output": "", "extra_data": {"task": "2.1", "kind": "correctness"}}]
+              "output": "", "visibility": "after_due_date", "extra_data": {"task": "2.1", "kind": "correctness"}}]
     en, ko = both(lambda: json.dumps(results._summaries(tests, a, "visible"), ensure_ascii=False))
     check_pair(en, ko, "2.1 lstm_cell", "2.1 lstm_cell matches nn.LSTMCell", "your lstm_cell differs",
                english="Task 2.1 lstm_cell: 1 of 3 points")
+    tests[0]["visibility"] = "hidden"                       # never quoted
+    en, ko = both(lambda: results._summaries(tests, a, "visible")[0]["output"])
+    check_pair(en, ko, "1", "2", english="1 of 2 tests failed (their details are not shown)")
     en, ko = both(lambda: results.feedback_text(ValueError("too many values to unpack")))
     check_pair(en, ko, "ValueError", "too many values to unpack", english="could not use your result")
     en, ko = both(lambda: results.failure_results("a2_lstm", "bad zip", lang=i18n.get_language())["output"])

@@ -478,7 +478,8 @@ sub = Path(args.submission)
 Path(__file__).with_name("seen.json").write_text(json.dumps(sorted(
     q.relative_to(sub).as_posix() for q in sub.rglob("*") if q.is_file())))
 Path(args.results).write_text(json.dumps({"tests": [
-    {"number": "1.1", "name": "x", "status": "passed", "score": 1.0, "max_score": 1.0}]}))
+    {"number": "1.1.1", "name": "x", "status": "passed", "score": 1.0, "max_score": 1.0,
+     "extra_data": {"id": "1.1/x"}}]}))
 """
 
 
@@ -506,7 +507,7 @@ def test_otter_bridge_refuses_links_and_grades_a_private_copy(tmp_path):
             else:
                 (sub / name).write_text(content)
         (source / "seen.json").unlink(missing_ok=True)
-        proc = _run([PY, "-c", f"import runpy; print('PASSED', runpy.run_path({str(bridge)!r})['passed']('1.1', 'x'))"],
+        proc = _run([PY, "-c", f"import runpy; print('PASSED', runpy.run_path({str(bridge)!r})['passed']('1.1/x'))"],
                     ag, env={"DL_AUTOGRADER_SOURCE": str(source)}, timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc, source / "seen.json"

@@ -42,7 +42,7 @@ def test_scores_numbers_statuses_and_a_test_that_did_not_run():
     assert "no CUDA device" in res["output"] and "not counted" in res["output"]
     assert res["extra_data"]["not_run"] == ["1.4 speed [cuda]: no CUDA device"]
     assert graded[3]["extra_data"]["speed"] == {"function": "conv2d", "ratio": 1.1, "threshold": 4.0}
-    assert res["leaderboard"] == [{"name": "conv2d speed (x reference)", "value": 1.1, "order": "asc"}]
+    assert res["leaderboard"] == [{"name": "conv2d", "value": 1.1, "order": "asc"}]
 
 
 def test_one_visible_summary_per_task_with_the_first_failing_message():

@@ -66,7 +66,7 @@ def _otter_case(item: dict) -> dict:
     code = ("import os, runpy, sys\n"
             f"_dl_bridge = next(os.path.join(d or '.', {BRIDGE_PATH!r}) for d in [os.getcwd(), *sys.path] "
             f"if os.path.isfile(os.path.join(d or '.', {BRIDGE_PATH!r})))\n"
-            f"runpy.run_path(_dl_bridge)['passed']({item['number']!r}, {item['name']!r})")
+            f"runpy.run_path(_dl_bridge)['passed']({item['id']!r})")
     lines = code.splitlines()
     doctest = "\n".join(">>> " + ln for ln in lines) + "\nTrue"
     return {"name": f"{item['number']} {item['name']}", "code": doctest, "hidden": item["visibility"] != "visible",

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from shared.compare import assert_close, assert_true
 from shared.feedback import StudentCodeError
 from shared.strategies import randn
+from shared.i18n import N_
 
 pytestmark = [pytest.mark.visibility("visible"),
               pytest.mark.filterwarnings("ignore:Using padding='same'")]
@@ -33,8 +34,8 @@ pytestmark = [pytest.mark.visibility("visible"),
 ])
 def test_conv_output_size_examples(student, args, kwargs, expected):
     """1.1 conv_output_size on hand-computed examples"""
-    assert_close(student.conv_output_size(*args, **kwargs), expected, name="conv_output_size result",
-                 hint="floor((size + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1")
+    assert_close(student.conv_output_size(*args, **kwargs), expected, name=N_("conv_output_size result"),
+                 hint=N_("floor((size + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1"))
 
 
 @pytest.mark.task("1.1")
@@ -42,9 +43,9 @@ def test_conv_output_size_examples(student, args, kwargs, expected):
 def test_conv_output_size_tuples(student):
     """1.1 conv_output_size broadcasts ints against tuples"""
     actual = student.conv_output_size((32, 15), 3, padding=(1, 0))
-    assert_true(isinstance(actual, tuple), "conv_output_size should return a tuple for tuple arguments.")
-    assert_close(actual, (32, 13), name="conv_output_size result",
-                 hint="ints broadcast to every spatial dim; compute each dim separately")
+    assert_true(isinstance(actual, tuple), N_("conv_output_size should return a tuple for tuple arguments."))
+    assert_close(actual, (32, 13), name=N_("conv_output_size result"),
+                 hint=N_("ints broadcast to every spatial dim; compute each dim separately"))
 
 
 @pytest.mark.task("1.1")
@@ -56,9 +57,9 @@ def test_conv_output_size_raises_value_error(student):
     except StudentCodeError as exc:
         message = str(exc).split(": ", 1)[-1].rsplit("\n(line ", 1)[0]     # your own message
         assert_true(getattr(exc, "exc_type", None) == "ValueError" and "stride" in message,
-                    f"expected a ValueError that names stride; got: {exc}")
+                    N_("expected a ValueError that names stride; got: {exc}").format(exc=exc))
         return
-    assert_true(False, "conv_output_size(8, 3, stride=0) should raise ValueError.")
+    assert_true(False, N_("conv_output_size(8, 3, stride=0) should raise ValueError."))
 
 
 # ---- 1.2 conv_transpose_output_size -------------------------------------------------------------
@@ -71,10 +72,10 @@ def test_conv_transpose_output_size_matches_torch(student):
     expected = tuple(F.conv_transpose2d(x, w, stride=(2, 1), padding=(1, 0), output_padding=(1, 0)).shape[2:])
     actual = student.conv_transpose_output_size((16, 5), (4, 3), stride=(2, 1), padding=(1, 0),
                                                 output_padding=(1, 0))
-    assert_close(actual, expected, name="conv_transpose_output_size result",
-                 hint="(size-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1")
+    assert_close(actual, expected, name=N_("conv_transpose_output_size result"),
+                 hint=N_("(size-1)*stride - 2*padding + dilation*(kernel_size-1) + output_padding + 1"))
     assert_close(student.conv_transpose_output_size(16, 4, stride=2, padding=1), 32,
-                 name="conv_transpose_output_size result")
+                 name=N_("conv_transpose_output_size result"))
 
 
 # ---- 1.3 receptive_field ---------------------------------------------------------------------
@@ -89,8 +90,8 @@ def test_conv_transpose_output_size_matches_torch(student):
 ])
 def test_receptive_field_examples(student, layers, expected):
     """1.3 receptive_field on hand-computed examples"""
-    assert_close(student.receptive_field(layers), expected, name="receptive field",
-                 hint="each layer adds dilation*(kernel_size-1) times the product of the earlier strides")
+    assert_close(student.receptive_field(layers), expected, name=N_("receptive field"),
+                 hint=N_("each layer adds dilation*(kernel_size-1) times the product of the earlier strides"))
 
 
 # ---- 1.4 conv2d ---------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_conv2d_tiny_example(student):
     x = torch.arange(16.).reshape(1, 1, 4, 4)
     w = torch.ones(1, 1, 2, 2)
     assert_close(student.conv2d(x, w, stride=2), torch.tensor([[[[10., 18.], [42., 50.]]]]),
-                 name="conv2d output", hint="sum of each 2x2 window, windows 2 pixels apart")
+                 name=N_("conv2d output"), hint=N_("sum of each 2x2 window, windows 2 pixels apart"))
 
 
 CONFIGS = [
@@ -123,7 +124,7 @@ CONFIGS = [
 def test_conv2d_matches_torch(student, x_shape, w_shape, kwargs, dtype):
     """1.4 conv2d matches F.conv2d on small inputs"""
     x, w, b = randn(x_shape, 0, dtype), randn(w_shape, 1, dtype), randn((w_shape[0],), 2, dtype)
-    assert_close(student.conv2d(x, w, b, **kwargs), F.conv2d(x, w, b, **kwargs), name="conv2d output")
+    assert_close(student.conv2d(x, w, b, **kwargs), F.conv2d(x, w, b, **kwargs), name=N_("conv2d output"))
 
 
 @pytest.mark.task("1.4")
@@ -136,11 +137,11 @@ def test_conv2d_gradients(student):
     kwargs = dict(stride=2, padding=1, groups=2)
     F.conv2d(*ref, **kwargs).square().sum().backward()
     out = student.conv2d(*mine, **kwargs)
-    assert_true(out.requires_grad, "conv2d's output does not require grad.")
+    assert_true(out.requires_grad, N_("conv2d's output does not require grad."))
     out.square().sum().backward()
     for name, a, e in zip(("x", "weight", "bias"), mine, ref):
-        assert_true(a.grad is not None, f"no gradient reached {name}.")
-        assert_close(a.grad, e.grad, name=f"gradient of {name}")
+        assert_true(a.grad is not None, N_("no gradient reached {name}.").format(name=name))
+        assert_close(a.grad, e.grad, name=N_("gradient of {name}").format(name=name))
 
 
 @pytest.mark.task("1.4")
@@ -151,7 +152,7 @@ def test_conv2d_without_torch_convolution(student):
     expected = F.conv2d(x, w, padding=1)
     with student.forbid("conv2d", "torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution"):
         actual = student.conv2d(x, w, padding=1)
-    assert_close(actual, expected, name="conv2d output")
+    assert_close(actual, expected, name=N_("conv2d output"))
 
 
 # ---- 1.5 separable_conv_params ----------------------------------------------------------------
@@ -166,7 +167,7 @@ def test_separable_conv_params_matches_modules(student, bias):
     expected = (count(nn.Conv2d(32, 64, 3, bias=bias)),
                 count(nn.Conv2d(32, 32, 3, groups=32, bias=bias), nn.Conv2d(32, 64, 1, bias=bias)))
     assert_close(student.separable_conv_params(32, 64, 3, bias=bias), expected,
-                 name="(standard, depthwise_separable)")
+                 name=N_("(standard, depthwise_separable)"))
 
 
 # ---- 1.6 batch_norm2d -------------------------------------------------------------------------
@@ -181,12 +182,12 @@ def test_batch_norm2d_docstring_example(student):
     # channel 0 holds 1 and 3 (mean 2, biased var 1), channel 1 holds 2 and 6 (mean 4, biased var 4)
     var = torch.tensor([1.0, 4.0])
     expected = torch.tensor([[-1.0, -2.0], [1.0, 2.0]]) / torch.sqrt(var + 1e-5)
-    assert_close(out[:, :, 0, 0], expected, name="batch_norm2d output",
-                 hint="(x - mean) / sqrt(var + eps) per channel, biased variance")
+    assert_close(out[:, :, 0, 0], expected, name=N_("batch_norm2d output"),
+                 hint=N_("(x - mean) / sqrt(var + eps) per channel, biased variance"))
     assert_close(rm, torch.tensor([0.2, 0.4]), name="running_mean",
-                 hint="update it in place: (1 - momentum) * running_mean + momentum * batch mean")
+                 hint=N_("update it in place: (1 - momentum) * running_mean + momentum * batch mean"))
     assert_close(rv, torch.tensor([1.1, 1.7]), name="running_var",
-                 hint="update it in place with the UNBIASED batch variance, var * n / (n - 1)")
+                 hint=N_("update it in place with the UNBIASED batch variance, var * n / (n - 1)"))
 
 
 @pytest.mark.task("1.6")
@@ -201,9 +202,9 @@ def test_batch_norm2d_matches_torch(student, training, dtype):
     rm_mine, rv_mine = rm.clone(), rv.clone()
     expected = F.batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5)
     actual = student.batch_norm2d(x, rm_mine, rv_mine, w, b, training, 0.1, 1e-5)
-    assert_close(actual, expected, name="batch_norm2d output")
-    assert_close(rm_mine, rm, name="running_mean after the call")
-    assert_close(rv_mine, rv, name="running_var after the call")
+    assert_close(actual, expected, name=N_("batch_norm2d output"))
+    assert_close(rm_mine, rm, name=N_("running_mean after the call"))
+    assert_close(rv_mine, rv, name=N_("running_var after the call"))
 
 
 @pytest.mark.task("1.6")
@@ -215,11 +216,11 @@ def test_batch_norm2d_gradients(student):
     mine = [t.detach().clone().requires_grad_() for t in ref]
     F.batch_norm(ref[0], None, None, ref[1], ref[2], True).square().sum().backward()
     out = student.batch_norm2d(mine[0], None, None, mine[1], mine[2], True)
-    assert_true(out.requires_grad, "batch_norm2d's output does not require grad.")
+    assert_true(out.requires_grad, N_("batch_norm2d's output does not require grad."))
     out.square().sum().backward()
     for name, a, e in zip(("x", "weight", "bias"), mine, ref):
-        assert_true(a.grad is not None, f"no gradient reached {name}.")
-        assert_close(a.grad, e.grad, name=f"gradient of {name}")
+        assert_true(a.grad is not None, N_("no gradient reached {name}.").format(name=name))
+        assert_close(a.grad, e.grad, name=N_("gradient of {name}").format(name=name))
 
 
 # ---- 1.7 ResidualBlock ------------------------------------------------------------------------
@@ -266,5 +267,5 @@ def test_residual_block_with_reference_shaped_weights(student, config):
     x = randn((2, config[0], 8, 7), 18)
     with torch.no_grad():
         expected = _forward(ours, x)
-    assert_close(theirs(x), expected, name="ResidualBlock output",
-                 hint="relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the ReLU comes after the addition")
+    assert_close(theirs(x), expected, name=N_("ResidualBlock output"),
+                 hint=N_("relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the ReLU comes after the addition"))

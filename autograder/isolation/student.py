@@ -4,7 +4,7 @@ worker (:mod:`.process`) and nothing that comes back is unpickled.
 
 Arguments go to the worker as pickles; callables among them (``predict``, a model, a
 reference function substituted for one of the student's) stay here and are called
-back; tensors that require grad become leaves there, and :class:`_RemoteCall` connects
+back; tensors that require grad become leaves there, and :class:`marshal.RemoteCall` connects
 the call to this process' autograd graph (backward asks the worker for the
 vector-Jacobian product).  Whatever the call changed among its arguments comes back and
 is written into the caller's objects.
@@ -12,120 +12,28 @@ is written into the caller's objects.
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
-import pickle
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils._pytree import tree_leaves, tree_map
 
 from autograder import ROOT
+from autograder.isolation.marshal import RemoteCall, decode_modules, pack_args, write_back
 from autograder.isolation.process import WorkerProcess, reap_orphans
-from shared import protocol, wire
+from shared import protocol
 from shared.adapter import StudentAdapter
 from shared.feedback import StudentCodeError, StudentCrashed
 
 OUTPUT_KEEP = 64 * 1024
 
 
-class _CallbackRef:
-    def __init__(self, index: int):
-        self.index = index
-
-
-class _ArgPickler(pickle.Pickler):
-    def persistent_id(self, obj):
-        return ("callback", obj.index) if isinstance(obj, _CallbackRef) else None
-
-    def reducer_override(self, obj):
-        if isinstance(obj, torch.Tensor):
-            return wire.reduce_tensor(obj)          # raw bytes instead of torch's storage pickling
-        return NotImplemented
-
-
-def _is_callback(obj) -> bool:
-    return callable(obj) and not isinstance(obj, (type, torch.nn.Module, torch.Tensor, np.ndarray, np.ufunc,
-                                                  torch.Generator, np.random.Generator))
-
-
-def pack_args(args, kwargs, callbacks: list) -> bytes:
-    """Arguments as the worker should see them: callables become call-backs into this
-    process; tensors that require grad become leaves (the graph stays here)."""
-    def prepare(obj):
-        if isinstance(obj, torch.Tensor):
-            return obj.detach().requires_grad_(True) if obj.requires_grad else obj
-        if isinstance(obj, RemoteObject):
-            raise TypeError("a student object cannot be passed as an argument")
-        if _is_callback(obj):
-            callbacks.append(obj)
-            return _CallbackRef(len(callbacks) - 1)
-        return obj
-    buf = io.BytesIO()
-    _ArgPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(tree_map(prepare, (args, kwargs)))
-    return buf.getvalue()
-
-
-def _decode_modules(value, modules):
-    if isinstance(value, dict):
-        if set(value) == {"__arg_module__"} and type(value["__arg_module__"]) is int \
-                and 0 <= value["__arg_module__"] < len(modules):
-            return modules[value["__arg_module__"]]
-        return {k: _decode_modules(v, modules) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        items = [_decode_modules(v, modules) for v in value]
-        return tuple(items) if isinstance(value, tuple) else items
-    return value
-
-
-def write_back(leaves: list, changed) -> None:
-    """Apply what the worker reports the call changed to the caller's own objects."""
-    if not isinstance(changed, list):
-        return
-    with torch.no_grad():
-        for item in changed:
-            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int and 0 <= item[0] < len(leaves)):
-                continue
-            orig, new = leaves[item[0]], item[1]
-            if isinstance(orig, torch.Tensor) and isinstance(new, torch.Tensor):
-                if orig.shape == new.shape and orig.dtype == new.dtype:
-                    orig.copy_(new)
-                else:
-                    orig.data = new.to(orig.device)
-            elif isinstance(orig, np.ndarray) and isinstance(new, np.ndarray) and orig.shape == new.shape:
-                orig[...] = new
-            elif isinstance(orig, torch.nn.Module) and isinstance(new, dict) and isinstance(new.get("state"), dict):
-                orig.load_state_dict(new["state"], strict=False)
-                orig.train(bool(new.get("training", orig.training)))
-            elif isinstance(orig, torch.Generator) and isinstance(new, torch.Generator):
-                orig.set_state(new.get_state())
-            elif isinstance(orig, np.random.Generator) and isinstance(new, dict) and "np_generator" in new:
-                with contextlib.suppress(Exception):
-                    orig.bit_generator.state = new["np_generator"]
-
-
-class _RemoteCall(torch.autograd.Function):
-    """Connects a worker call to this process' autograd graph."""
-
-    @staticmethod
-    def forward(ctx, run, *inputs):
-        outputs, backward = run()
-        ctx.remote_backward = backward
-        nondiff = [o for o in outputs if not o.dtype.is_floating_point and not o.dtype.is_complex]
-        if nondiff:
-            ctx.mark_non_differentiable(*nondiff)
-        return tuple(outputs)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return (None, *ctx.remote_backward(list(grads)))
-
-
 class RemoteObject:
     """A student object (e.g. an nn.Module built by ``student.Generator()``) that lives in
     the worker.  Supports the calls suites need; everything returned is data."""
+
+    _is_remote_object = True
 
     def __init__(self, owner: "WorkerStudent", obj_id: int, class_name: str, generation: int):
         self._owner, self._id, self.class_name, self._generation = owner, obj_id, class_name, generation
@@ -332,13 +240,13 @@ class WorkerStudent(StudentAdapter):
                 if not (isinstance(obj, list) and len(obj) == 2 and obj[0] == call_id):
                     raise StudentCrashed(name, "the grader could not read what your code sent back")
                 return RemoteObject(self, call_id, str(obj[1])[:80], generation)
-            return _decode_modules(reply.get("value"), modules)
+            return decode_modules(reply.get("value"), modules)
 
         holder = {}
 
         def forward():
             reply = run()
-            value = _decode_modules(reply.get("value"), modules)
+            value = decode_modules(reply.get("value"), modules)
             holder["value"] = value
             outputs = [t for t in tree_leaves(value) if isinstance(t, torch.Tensor)]
 
@@ -363,7 +271,7 @@ class WorkerStudent(StudentAdapter):
                 return [g.to(t.device) if isinstance(g, torch.Tensor) else None for g, t in zip(got, grad_inputs)]
             return outputs, backward
 
-        outs = iter(_RemoteCall.apply(forward, *grad_inputs))
+        outs = iter(RemoteCall.apply(forward, *grad_inputs))
         return tree_map(lambda leaf: next(outs) if isinstance(leaf, torch.Tensor) else leaf, holder["value"])
 
     def timer(self, target, args: tuple = (), kwargs: dict | None = None) -> WorkerTimer:

@@ -6,15 +6,15 @@ and fails when the ratio exceeds the assignment's threshold.  A passing check's 
 is kept: the student sees the measured ratio, and it feeds Gradescope's leaderboard.
 
 Where the timed function calls other graded functions of the submission (a task's
-``calls``), its result is judged against the reference function run with the student's
-own callees (called in the worker), so a bug in a callee is charged to the callee only.
+``calls``), both sides run with the reference's callees substituted (called back through
+the grader, whose time neither worker is charged), so a bug or a slow loop in a callee is
+charged to the callee's task only.
 """
 from __future__ import annotations
 
 import contextlib
 
 from shared.feedback import Feedback
-from shared.fingerprint import checksum
 from shared.timing import check_speed
 
 
@@ -27,24 +27,19 @@ class PerfChecker:
         failed = self.session.first_failure(task.args[0] if task else None)
         return f'"{failed}"' if failed else None
 
-    def _expect(self, name: str):
-        """For a function with graded callees: the reference run with the student's callees."""
+    @contextlib.contextmanager
+    def _callees_from_reference(self, name: str, reference):
+        """A function with graded callees is timed with the reference's callees, called back
+        through the grader, on BOTH sides: the CPU time of each worker is then its own
+        function's code, and a slow or wrong callee is charged to the callee's task only."""
         task = self.assignment.task_of(name)
         if task is None or not task.calls:
-            return None
+            yield
+            return
         module = self.session.reference_module()
-        ref_fn = getattr(module, name)
-
-        def expected(args, kwargs):
-            saved = {c: getattr(module, c) for c in task.calls}
-            try:
-                for callee in task.calls:
-                    setattr(module, callee, getattr(self.student, callee))
-                return checksum(ref_fn(*args, **kwargs))
-            finally:
-                for callee, fn in saved.items():
-                    setattr(module, callee, fn)
-        return expected
+        callees = {c: getattr(module, c) for c in task.calls}
+        with self.student.substitute(callees), reference.substitute(callees):
+            yield
 
     def _record(self, report) -> None:
         self.session.speed[self.item.nodeid] = {"function": report.name, "ratio": round(report.ratio, 4),
@@ -53,10 +48,10 @@ class PerfChecker:
     def check(self, name: str, *args, threshold: float | None = None, hint: str | None = None, rounds: int = 5,
               warmup: int = 1, vary: bool = True, **kwargs):
         reference = self.session.adapter("reference-runner")
-        with self.session.fixed_threads():
+        with self.session.fixed_threads(), self._callees_from_reference(name, reference):
             report = check_speed(name, self.student.timer(name, args, kwargs), reference.timer(name, args, kwargs),
                                  args, kwargs, threshold=threshold or self.assignment.perf.threshold, hint=hint,
-                                 rounds=rounds, warmup=warmup, vary=vary, see=self._see(), expect=self._expect(name))
+                                 rounds=rounds, warmup=warmup, vary=vary, see=self._see())
         self._record(report)
         return report
 

@@ -210,11 +210,15 @@ class InProcessTimer:
         self.adapter, self.target, self.args, self.kwargs = adapter, target, args, kwargs
 
     def run(self, args, kwargs, timeout: float | None):
-        fn = self.adapter._get(self.target) if isinstance(self.target, str) else self.target
+        adapter = self.adapter
+        fn = adapter._get(self.target) if isinstance(self.target, str) else self.target
         name = self.target if isinstance(self.target, str) else type(self.target).__name__
-        with self.adapter.guard.running(name):
-            reseed(self.adapter._seed)
+        saved = {n: getattr(adapter.module, n, None) for n in adapter._patches}
+        with adapter.guard.running(name):
+            reseed(adapter._seed)
             try:
+                for n, value in adapter._patches.items():
+                    setattr(adapter.module, n, value)
                 started = time.thread_time()
                 with _alarm(timeout, name):
                     result = fn(*args, **kwargs)
@@ -222,7 +226,10 @@ class InProcessTimer:
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                raise translate(name, exc, str(self.adapter.path), self.adapter.module_name) from None
+                raise translate(name, exc, str(adapter.path), adapter.module_name) from None
+            finally:
+                for n, value in saved.items():
+                    setattr(adapter.module, n, value)
 
     def frozen(self):
         return contextlib.nullcontext()

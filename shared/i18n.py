@@ -112,11 +112,11 @@ class LazyText:
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
-    def __add__(self, other):
-        return str(self) + str(other)
+    def __add__(self, other):                   # stays lazy: HINT = N_("...") + OTHER_HINT at import time
+        return LazyJoin(self, other)
 
     def __radd__(self, other):
-        return str(other) + str(self)
+        return LazyJoin(other, self)
 
     def __mod__(self, values):
         return str(self) % values
@@ -144,10 +144,26 @@ class LazyText:
         return getattr(str(self), name)
 
 
+class LazyJoin(LazyText):
+    """Texts (lazy or not) joined end to end, each translated when the whole is used."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts):
+        super().__init__("".join(p.message if isinstance(p, LazyText) else str(p) for p in parts))
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return "".join(str(p) for p in self.parts)
+
+    def __repr__(self) -> str:
+        return " + ".join(repr(p) for p in self.parts)
+
+
 def N_(message: str) -> LazyText:              # noqa: N802 (the gettext convention)
     """Mark a message defined at import time: it is translated where it is used."""
     return LazyText(message)
 
 
-__all__ = ["LANGUAGES", "DEFAULT", "LazyText", "N_", "_", "add_domain", "get_language", "gettext", "known",
+__all__ = ["LANGUAGES", "DEFAULT", "LazyJoin", "LazyText", "N_", "_", "add_domain", "get_language", "gettext", "known",
            "language", "set_language", "translations"]

@@ -65,12 +65,9 @@ def variant(args, kwargs, k: int):
 
 def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: float, rounds: int = 5,
             warmup: int = 1, vary: bool = True, see: str | None = None, min_budget_s: float = 2.0,
-            budget_factor: float = 3.0, max_budget_s: float = 60.0, confirm: bool = True,
-            expect=None) -> SpeedReport:
+            budget_factor: float = 3.0, max_budget_s: float = 60.0, confirm: bool = True) -> SpeedReport:
     """``student`` and ``reference`` are timers (``run(args, kwargs, timeout) -> (seconds,
-    fingerprint)`` and ``frozen()``) of adapters of the same kind.  ``expect(args, kwargs)``,
-    when given, is the fingerprint a correct student result must match (instead of the
-    reference's own), e.g. the reference run with the student's own graded callees."""
+    fingerprint)`` and ``frozen()``) of adapters of the same kind."""
     kwargs = kwargs or {}
     budget = max_budget_s
     ref_t = 0.0
@@ -89,9 +86,7 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
                            _("vectorize: replace Python loops over elements, pixels, batch items or heads "
                              "with batched tensor operations")) from None
 
-    def check(stu_print, ref_print, first: bool, a=None, kw=None) -> None:
-        if expect is not None:
-            ref_print = expect(*variant(a, kw, 0))
+    def check(stu_print, ref_print, first: bool) -> None:
         if not same_result(stu_print, ref_print):
             if first and see is not None:
                 text = _("not timed: {name} returned a wrong result on the speed-check input (its first call), "
@@ -113,7 +108,7 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
         a, kw = variant(args, kwargs, 0)
         ref_t, ref_print = run_reference(a, kw)
         budget = min(max_budget_s, max(min_budget_s, budget_factor * threshold * ref_t))
-        check(run_student(a, kw)[1], ref_print, True, a, kw)
+        check(run_student(a, kw)[1], ref_print, True)
 
     ref_times, stu_times = [], []
 
@@ -124,7 +119,7 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
                 stu, ref = run_student(a, kw), run_reference(a, kw)
             else:
                 ref, stu = run_reference(a, kw), run_student(a, kw)
-            check(stu[1], ref[1], False, a, kw)
+            check(stu[1], ref[1], False)
             ref_times.append(ref[0])
             stu_times.append(stu[0])
 

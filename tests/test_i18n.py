@@ -228,7 +228,10 @@ def test_every_message_has_a_korean_translation(domain, tmp_path):
         f"{domain}.pot is out of date: run the extract/update/compile commands of docs/authoring.md "
         f"(new: {sorted(set(extracted) - committed_pot)[:5]}, gone: {sorted(committed_pot - set(extracted))[:5]})")
     with (localedir / "ko" / "LC_MESSAGES" / f"{domain}.po").open("rb") as fh:
-        po = {m.id: m for m in read_po(fh) if m.id}
+        catalog = read_po(fh)
+    po = {m.id: m for m in catalog if m.id}
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+    assert not problems, f"Babel's checks (the ones pybabel compile runs) fail: {problems[:3]}"
     untranslated = [i for i in extracted if i not in po or not po[i].string or po[i].fuzzy]
     assert not untranslated, f"{len(untranslated)} messages without a Korean translation, e.g. {untranslated[:5]}"
     for msgid in extracted:

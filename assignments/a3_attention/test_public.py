@@ -208,10 +208,10 @@ def test_mask_tokens_properties(student):
     assert_true(not chosen[:, 0].any() and not chosen[:, -1].any(), N_("special tokens must never be chosen."))
     rate = chosen.float().mean().item()
     assert_true(0.10 < rate < 0.20,
-                N_("about 15% of the tokens should be chosen; you chose {rate:.1%}.").format(rate=rate))
+                N_("about 15 percent of the tokens should be chosen; you chose {rate:.1%}.").format(rate=rate))
     share = (inputs[chosen] == 4).float().mean().item()
     assert_true(0.7 < share < 0.9,
-                N_("about 80% of the chosen tokens should become [MASK]; yours: {share:.1%}.").format(share=share))
+                N_("about 80 percent of the chosen tokens should become [MASK]; yours: {share:.1%}.").format(share=share))
 
 
 @pytest.mark.task("3.1")

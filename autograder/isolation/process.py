@@ -36,8 +36,11 @@ OUTPUT_KEEP = 64 * 1024        # bytes of student stdout/stderr kept per worker
 # the grader never converts or runs a model on more than ~32 MiB that a student chose to send
 # (exact Shapley values of 16 features against 3 background rows need 3.1M).
 CALLBACK_MAX_ELEMENTS = 1 << 22
-CALLBACK_TORCH_DTYPES = {torch.float16, torch.float32, torch.float64, torch.int32, torch.int64, torch.uint8}
-CALLBACK_NUMPY_DTYPES = {np.dtype(n) for n in ("float16", "float32", "float64", "int32", "int64", "uint8")}
+# bool is allowed (masks for a substituted reference); the count cap is what bounds the grader.
+CALLBACK_TORCH_DTYPES = {torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16,
+                         torch.bfloat16, torch.float32, torch.float64}
+CALLBACK_NUMPY_DTYPES = {np.dtype(n) for n in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
+                                               "float32", "float64")}
 PR_SET_CHILD_SUBREAPER = 36
 _uid_counter = itertools.count()
 

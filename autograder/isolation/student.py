@@ -88,8 +88,13 @@ class WorkerTimer:
             raise StudentCrashed(self.name, "the worker restarted")
         callbacks: list = []
         prep_id = next(owner._ids)
+        blob = pack_args(args, kwargs, callbacks)
+        patch = {}
+        for fn_name, fn in owner._patches.items():
+            callbacks.append(fn)
+            patch[fn_name] = len(callbacks) - 1
         reply = worker.request({"op": protocol.PREPARE, "id": prep_id, "target": self.spec, "seed": owner._seed,
-                                "args": pack_args(args, kwargs, callbacks)}, self.name, owner.timeout, callbacks)
+                                "args": blob, "patch": patch}, self.name, owner.timeout, callbacks)
         if "error" in reply:
             raise owner._error(reply, self.name)
         with owner.guard.running(self.name):

@@ -143,13 +143,15 @@ class Worker:
         except LookupError:
             self.send({"id": msg["id"], "error": {"kind": protocol.MISSING, "message": str(msg["target"])}})
             return
-        self.prepared = {msg["id"]: (fn, *self.load_args(msg["args"], msg["id"]), msg.get("seed", 0))}
+        patches = {name: Callback(self, index) for name, index in msg.get("patch", {}).items()}
+        self.prepared = {msg["id"]: (fn, *self.load_args(msg["args"], msg["id"]), msg.get("seed", 0), patches)}
         self.send({"id": msg["id"], "ok": True})
 
     def run(self, msg: dict) -> None:
-        fn, args, kwargs, seed = self.prepared.pop(msg["id"])
+        fn, args, kwargs, seed, patches = self.prepared.pop(msg["id"])
         self.reseed(seed)
-        result = fn(*args, **kwargs)             # the grad mode of the correctness calls (enabled)
+        with _patched(self.module, patches):
+            result = fn(*args, **kwargs)         # the grad mode of the correctness calls (enabled)
         # reading the fingerprint back also waits for asynchronous (CUDA) work to finish
         self.send({"id": msg["id"], "ok": True, "value": checksum(result)})
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from shared.compare import assert_true
 from shared.feedback import Feedback, StudentCodeError
 from shared.strategies import randn, seeds
+from shared.i18n import N_
 
 
 
@@ -170,13 +171,14 @@ def expect_value_error(call, fn: str, *, names: tuple[str, ...], what: str, hint
         if exc_type is None:           # stub, timeout, forbidden API...: report as is
             raise
         assert_true(exc_type == "ValueError",
-                    f"{fn} raised {exc_type} for {what}; expected ValueError.", hint)
+                    N_("{fn} raised {exc_type} for {what}; expected ValueError.").format(
+                        fn=fn, exc_type=exc_type, what=what), hint)
         detail = raised_detail(exc)
         assert_true(any(name in detail for name in names),
-                    f"{fn} raised ValueError for {what}, but the message does not name the argument "
-                    f"({' or '.join(repr(n) for n in names)}).", hint)
+                    N_("{fn} raised ValueError for {what}, but the message does not name the argument "
+                       "({names}).").format(fn=fn, what=what, names=" or ".join(repr(n) for n in names)), hint)
         return
-    raise Feedback(f"{fn} returned normally for {what}; expected a ValueError.", hint)
+    raise Feedback(N_("{fn} returned normally for {what}; expected a ValueError.").format(fn=fn, what=what), hint)
 
 
 def call_valid(call, fn: str, hint: str):
@@ -187,8 +189,8 @@ def call_valid(call, fn: str, hint: str):
     except StudentCodeError as exc:
         if getattr(exc, "exc_type", None) != "ValueError":
             raise
-        raise Feedback(f"{fn} raised ValueError for a valid configuration (torch accepts it and gives a "
-                       f"positive size): {raised_detail(exc)[:200]}", hint) from None
+        raise Feedback(N_("{fn} raised ValueError for a valid configuration (torch accepts it and gives a positive "
+                          "size): {detail}").format(fn=fn, detail=raised_detail(exc)[:200]), hint) from None
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -16,20 +16,21 @@ from autograder.suites.a1_cnn.strategies import (brute_force_receptive_field, ca
                                                  single_thread,  # noqa: F401  (autouse fixture)
                                                  torch_conv_transpose_output_shape)
 from shared.compare import assert_close, assert_true
+from shared.i18n import N_
 
 
-FORMULA_HINT = ("output size formula (per spatial dim): floor((size + 2*padding - dilation*(kernel_size-1) - 1)"
-                " / stride) + 1; use floor (integer) division before adding 1")
-BROADCAST_HINT = ("each argument is an int or a tuple with one entry per spatial dim; ints broadcast to every "
-                  "dim, and the result is a tuple as soon as any argument is a tuple")
-SAME_HINT = ("'valid' means padding 0; 'same' gives ceil(size / stride) output pixels per dim "
-             "(the input size itself when stride is 1)")
-TRANSPOSE_HINT = ("transposed convolution output size: (size-1)*stride - 2*padding + dilation*(kernel_size-1)"
-                  " + output_padding + 1; it inverts the conv output size formula")
-RF_HINT = ("receptive field (수용 영역): each layer adds dilation*(kernel_size-1) times the jump, the product of "
-           "the strides of all earlier layers (a stride spreads later layers' taps apart)")
-SEPARABLE_HINT = ("count the depthwise conv (groups = in_channels: one kernel per input channel) and the "
-                  "pointwise 1x1 conv separately, each with its own bias when bias=True")
+FORMULA_HINT = (N_("output size formula (per spatial dim): floor((size + 2*padding - dilation*(kernel_size-1) - 1) "
+                   "/ stride) + 1; use floor (integer) division before adding 1"))
+BROADCAST_HINT = (N_("each argument is an int or a tuple with one entry per spatial dim; ints broadcast to every "
+                     "dim, and the result is a tuple as soon as any argument is a tuple"))
+SAME_HINT = (N_("'valid' means padding 0; 'same' gives ceil(size / stride) output pixels per dim (the input size "
+                "itself when stride is 1)"))
+TRANSPOSE_HINT = (N_("transposed convolution output size: (size-1)*stride - 2*padding + dilation*(kernel_size-1) + "
+                     "output_padding + 1; it inverts the conv output size formula"))
+RF_HINT = (N_("receptive field (수용 영역): each layer adds dilation*(kernel_size-1) times the jump, the product of "
+              "the strides of all earlier layers (a stride spreads later layers' taps apart)"))
+SEPARABLE_HINT = (N_("count the depthwise conv (groups = in_channels: one kernel per input channel) and the "
+                     "pointwise 1x1 conv separately, each with its own bias when bias=True"))
 
 
 # ---- 1.1 conv_output_size --------------------------------------------------------------------
@@ -52,7 +53,7 @@ def test_conv_output_size_int(student, case):
     expected = torch_conv_output_shape((size,), (k,), s, p, d)[0]
     actual = call_valid(lambda: student.conv_output_size(size, k, stride=s, padding=p, dilation=d),
                         "conv_output_size", FORMULA_HINT)
-    assert_close(actual, expected, name="conv_output_size result", hint=FORMULA_HINT)
+    assert_close(actual, expected, name=N_("conv_output_size result"), hint=FORMULA_HINT)
 
 
 @st.composite
@@ -84,9 +85,9 @@ def test_conv_output_size_tuples(student, case):
     actual = call_valid(lambda: student.conv_output_size(args["size"], args["kernel_size"], stride=args["stride"],
                                                          padding=args["padding"], dilation=args["dilation"]),
                         "conv_output_size", FORMULA_HINT)
-    assert_true(isinstance(actual, tuple), f"conv_output_size returned a {type(actual).__name__} for tuple "
-                "arguments; expected a tuple.", BROADCAST_HINT)
-    assert_close(actual, expected, name="conv_output_size result", hint=BROADCAST_HINT + "; " + FORMULA_HINT)
+    assert_true(isinstance(actual, tuple), N_("conv_output_size returned a {name} for tuple arguments; expected a "
+                                              "tuple.").format(name=type(actual).__name__), BROADCAST_HINT)
+    assert_close(actual, expected, name=N_("conv_output_size result"), hint=BROADCAST_HINT + "; " + FORMULA_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -103,23 +104,26 @@ def test_conv_output_size_same_valid(student, case, nd):
     expected_valid = torch_conv_output_shape((size,) * nd, (k,) * nd, s, 0, d)
     actual = call_valid(lambda: student.conv_output_size(sizes, k, stride=s, padding="valid", dilation=d),
                         "conv_output_size", SAME_HINT + "; " + FORMULA_HINT)
-    assert_close(actual, as_dims(expected_valid[0]), name="conv_output_size(padding='valid')", hint=SAME_HINT)
+    assert_close(actual, as_dims(expected_valid[0]), name=N_("conv_output_size(padding='valid')"), hint=SAME_HINT)
     # 'same': torch only defines it for stride 1 (output = input); for larger strides the
     # handout's (TensorFlow's) definition is ceil(size / stride)
     expected_same = torch_conv_output_shape((size,) * nd, (k,) * nd, 1, "same", d)[0] if s == 1 \
         else math.ceil(size / s)
     actual = call_valid(lambda: student.conv_output_size(sizes, k, stride=s, padding="same", dilation=d),
                         "conv_output_size", SAME_HINT)
-    assert_close(actual, as_dims(expected_same), name="conv_output_size(padding='same')", hint=SAME_HINT)
+    assert_close(actual, as_dims(expected_same), name=N_("conv_output_size(padding='same')"), hint=SAME_HINT)
 
 
 CONV_ERRORS = [
-    pytest.param(dict(size=8, kernel_size=0), ("kernel_size",), "a kernel_size that is not positive", id="kernel_size"),
-    pytest.param(dict(size=8, kernel_size=3, stride=0), ("stride",), "a stride that is not positive", id="stride"),
-    pytest.param(dict(size=8, kernel_size=3, dilation=-1), ("dilation",), "a dilation that is not positive", id="dilation"),
-    pytest.param(dict(size=(8, 8), kernel_size=(3, -2)), ("kernel_size",), "a tuple kernel_size with a non-positive entry",
+    pytest.param(dict(size=8, kernel_size=0), ("kernel_size",), N_("a kernel_size that is not positive"),
+                 id="kernel_size"),
+    pytest.param(dict(size=8, kernel_size=3, stride=0), ("stride",), N_("a stride that is not positive"), id="stride"),
+    pytest.param(dict(size=8, kernel_size=3, dilation=-1), ("dilation",), N_("a dilation that is not positive"),
+                 id="dilation"),
+    pytest.param(dict(size=(8, 8), kernel_size=(3, -2)), ("kernel_size",),
+                 N_("a tuple kernel_size with a non-positive entry"),
                  id="tuple-entry"),
-    pytest.param(dict(size=3, kernel_size=3, dilation=2), ("size",), "an input smaller than the dilated kernel",
+    pytest.param(dict(size=3, kernel_size=3, dilation=2), ("size",), N_("an input smaller than the dilated kernel"),
                  id="output-not-positive"),
 ]
 
@@ -131,8 +135,8 @@ CONV_ERRORS = [
 def test_conv_output_size_errors(student, kwargs, names, what):
     """1.1 conv_output_size raises ValueError naming the bad argument"""
     expect_value_error(lambda: student.conv_output_size(**kwargs), "conv_output_size", names=names, what=what,
-                       hint="check kernel_size, stride and dilation are positive and that the output size "
-                            "is at least 1; raise ValueError with the argument's name in the message")
+                       hint=N_("check kernel_size, stride and dilation are positive and that the output size is at "
+                               "least 1; raise ValueError with the argument's name in the message"))
 
 
 # ---- 1.2 conv_transpose_output_size ------------------------------------------------------------
@@ -158,7 +162,7 @@ def test_conv_transpose_output_size_int(student, case):
     actual = call_valid(lambda: student.conv_transpose_output_size(size, k, stride=s, padding=p,
                                                                    output_padding=op, dilation=d),
                         "conv_transpose_output_size", TRANSPOSE_HINT)
-    assert_close(actual, expected[0], name="conv_transpose_output_size result", hint=TRANSPOSE_HINT)
+    assert_close(actual, expected[0], name=N_("conv_transpose_output_size result"), hint=TRANSPOSE_HINT)
 
 
 @pytest.mark.task("1.2")
@@ -177,9 +181,9 @@ def test_conv_transpose_output_size_tuples(student, nd, data):
                                                                    padding=columns[3], output_padding=columns[4],
                                                                    dilation=columns[5]),
                         "conv_transpose_output_size", TRANSPOSE_HINT)
-    assert_true(isinstance(actual, tuple), f"conv_transpose_output_size returned a {type(actual).__name__} "
-                "for tuple arguments; expected a tuple.", BROADCAST_HINT)
-    assert_close(actual, expected, name="conv_transpose_output_size result",
+    assert_true(isinstance(actual, tuple), N_("conv_transpose_output_size returned a {name} for tuple arguments; "
+                                              "expected a tuple.").format(name=type(actual).__name__), BROADCAST_HINT)
+    assert_close(actual, expected, name=N_("conv_transpose_output_size result"),
                  hint=BROADCAST_HINT + "; " + TRANSPOSE_HINT)
 
 
@@ -189,7 +193,7 @@ def test_conv_transpose_output_size_tuples(student, nd, data):
 @pytest.mark.parametrize("kwargs, names, what", [
     pytest.param(dict(size=5, kernel_size=0), ("kernel_size",), "a kernel_size that is not positive",
                  id="kernel_size"),
-    pytest.param(dict(size=5, kernel_size=3, stride=0), ("stride",), "a stride that is not positive", id="stride"),
+    pytest.param(dict(size=5, kernel_size=3, stride=0), ("stride",), N_("a stride that is not positive"), id="stride"),
     pytest.param(dict(size=5, kernel_size=3, dilation=0), ("dilation",), "a dilation that is not positive",
                  id="dilation"),
 ])
@@ -197,8 +201,8 @@ def test_conv_transpose_output_size_errors(student, kwargs, names, what):
     """1.2 conv_transpose_output_size raises ValueError naming the bad argument"""
     expect_value_error(lambda: student.conv_transpose_output_size(**kwargs), "conv_transpose_output_size",
                        names=names, what=what,
-                       hint="kernel_size, stride and dilation must be positive; raise ValueError naming the "
-                            "argument")
+                       hint=N_("kernel_size, stride and dilation must be positive; raise ValueError naming the "
+                               "argument"))
 
 
 # ---- 1.3 receptive_field -------------------------------------------------------------------------
@@ -215,7 +219,7 @@ layer_3 = st.tuples(st.integers(1, 5), st.integers(1, 2), st.integers(1, 3))
 def test_receptive_field_random_stacks(student, layers):
     """1.3 receptive_field of random layer stacks (measured with autograd)"""
     expected = brute_force_receptive_field(layers)
-    assert_close(student.receptive_field(layers), expected, name="receptive field", hint=RF_HINT)
+    assert_close(student.receptive_field(layers), expected, name=N_("receptive field"), hint=RF_HINT)
 
 
 NETWORKS = [
@@ -234,7 +238,7 @@ NETWORKS = [
 def test_receptive_field_networks(student, layers):
     """1.3 receptive_field of well-known layer stacks"""
     expected = brute_force_receptive_field(layers)
-    assert_close(student.receptive_field(layers), expected, name="receptive field", hint=RF_HINT)
+    assert_close(student.receptive_field(layers), expected, name=N_("receptive field"), hint=RF_HINT)
 
 
 # ---- 1.5 separable_conv_params -------------------------------------------------------------------
@@ -258,5 +262,5 @@ def test_separable_conv_params(student, bias, c_in, c_out, kernel):
     separable = count_params(nn.Conv2d(c_in, c_in, kernel, groups=c_in, bias=bias, device="meta"),
                              nn.Conv2d(c_in, c_out, 1, bias=bias, device="meta"))
     actual = student.separable_conv_params(c_in, c_out, kernel, bias=bias)
-    assert_close(actual, (standard, separable), name="(standard, depthwise_separable) parameter counts",
+    assert_close(actual, (standard, separable), name=N_("(standard, depthwise_separable) parameter counts"),
                  hint=SEPARABLE_HINT)

@@ -19,6 +19,7 @@ from autograder.suites.a1_cnn.strategies import (BNCase, bn_cases,
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn
+from shared.i18n import N_
 
 
 # the same list as `forbidden` of task 1.6 in assignment.toml
@@ -26,31 +27,33 @@ FORBIDDEN = ("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native
              "torch.nn.functional.instance_norm", "torch.instance_norm",
              "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d")
 
-NORMALISE_HINT = ("batch norm (배치 정규화) normalises each channel c with the mean and the BIASED variance of the "
-                  "B*H*W values x[:, c] (reduce over dims 0, 2, 3), then scales by weight[c] and shifts by bias[c]: "
-                  "(x - mean) / sqrt(var + eps) * weight + bias")
-AFFINE_HINT = ("weight (gamma) and bias (beta) are optional: None means no scale / no shift; when given, they are "
-               "per-channel, broadcast as (1, C, 1, 1)")
-MOMENTUM_HINT = ("running_mean <- (1 - momentum) * running_mean + momentum * batch mean: PyTorch's momentum weights "
-                 "the NEW batch (0.1 by default); Keras' BatchNormalization(momentum=0.99) is the opposite convention")
-UNBIASED_HINT = ("the running variance is updated with the UNBIASED batch variance, var * n / (n - 1) with "
-                 "n = B*H*W, while the output is normalised with the biased one (as torch does)")
-IN_PLACE_HINT = ("update the caller's running_mean / running_var in place (running_mean.mul_(1 - momentum)"
-                 ".add_(momentum * mean), or .copy_(...)) inside torch.no_grad(); assigning a new tensor to the name "
-                 "running_mean only changes your local variable")
-EVAL_HINT = ("with training=False batch norm normalises with running_mean and running_var (the statistics gathered "
-             "during training), not with the batch's statistics, and leaves the running statistics unchanged")
-NONE_HINT = ("like F.batch_norm, running_mean and running_var may be None in training mode: then only the batch "
-             "statistics are used and nothing is updated")
-GRAD_HINT = ("build batch_norm2d from differentiable tensor operations: in training mode the gradient also flows "
-             "through the batch mean and variance (do not .detach() them in the normalisation; detach only for "
-             "the running-statistics update)")
-STABLE_HINT = ("compute the variance as the mean of squared deviations from the mean (or torch.var / var_mean), "
-               "not E[x^2] - E[x]^2, which cancels catastrophically in float32 when |mean| >> std")
-DTYPE_DEVICE_HINT = "create intermediate tensors with dtype=x.dtype and device=x.device (or x.new_zeros(...))"
-SPEED_HINT = ("vectorize: reduce over dims (0, 2, 3) for all channels at once (x.mean(dim=(0, 2, 3)), "
-              "torch.var_mean(...)) and normalise the whole tensor with (1, C, 1, 1) statistics; no Python loop "
-              "over channels or batch items")
+NORMALISE_HINT = (N_("batch norm (배치 정규화) normalises each channel c with the mean and the BIASED variance of the "
+                     "B*H*W values x[:, c] (reduce over dims 0, 2, 3), then scales by weight[c] and shifts by "
+                     "bias[c]: (x - mean) / sqrt(var + eps) * weight + bias"))
+AFFINE_HINT = (N_("weight (gamma) and bias (beta) are optional: None means no scale / no shift; when given, they "
+                  "are per-channel, broadcast as (1, C, 1, 1)"))
+MOMENTUM_HINT = (N_("running_mean <- (1 - momentum) * running_mean + momentum * batch mean: PyTorch's momentum "
+                    "weights the NEW batch (0.1 by default); Keras' BatchNormalization(momentum=0.99) is the "
+                    "opposite convention"))
+UNBIASED_HINT = (N_("the running variance is updated with the UNBIASED batch variance, var * n / (n - 1) with n = "
+                    "B*H*W, while the output is normalised with the biased one (as torch does)"))
+IN_PLACE_HINT = (N_("update the caller's running_mean / running_var in place (running_mean.mul_(1 - "
+                    "momentum).add_(momentum * mean), or .copy_(...)) inside torch.no_grad(); assigning a new "
+                    "tensor to the name running_mean only changes your local variable"))
+EVAL_HINT = (N_("with training=False batch norm normalises with running_mean and running_var (the statistics "
+                "gathered during training), not with the batch's statistics, and leaves the running statistics "
+                "unchanged"))
+NONE_HINT = (N_("like F.batch_norm, running_mean and running_var may be None in training mode: then only the batch "
+                "statistics are used and nothing is updated"))
+GRAD_HINT = (N_("build batch_norm2d from differentiable tensor operations: in training mode the gradient also "
+                "flows through the batch mean and variance (do not .detach() them in the normalisation; detach "
+                "only for the running-statistics update)"))
+STABLE_HINT = (N_("compute the variance as the mean of squared deviations from the mean (or torch.var / var_mean), "
+                  "not E[x^2] - E[x]^2, which cancels catastrophically in float32 when |mean| >> std"))
+DTYPE_DEVICE_HINT = N_("create intermediate tensors with dtype=x.dtype and device=x.device (or x.new_zeros(...))")
+SPEED_HINT = (N_("vectorize: reduce over dims (0, 2, 3) for all channels at once (x.mean(dim=(0, 2, 3)), "
+                 "torch.var_mean(...)) and normalise the whole tensor with (1, C, 1, 1) statistics; no Python loop "
+                 "over channels or batch items"))
 
 
 def _clone(t):
@@ -70,10 +73,10 @@ def _check_running(actual_mean, actual_var, initial_mean, initial_var, expected_
     unchanged = (torch.equal(actual_mean.cpu(), initial_mean.cpu())
                  and torch.equal(actual_var.cpu(), initial_var.cpu()))
     assert_true(not unchanged,
-                "after your batch_norm2d(training=True) the caller's running_mean and running_var are unchanged.",
+                N_("after your batch_norm2d(training=True) the caller's running_mean and running_var are unchanged."),
                 IN_PLACE_HINT)
-    assert_close(actual_mean, expected_mean, name=f"running_mean after {when}", hint=MOMENTUM_HINT)
-    assert_close(actual_var, expected_var, name=f"running_var after {when}", hint=UNBIASED_HINT)
+    assert_close(actual_mean, expected_mean, name=N_("running_mean after {when}").format(when=when), hint=MOMENTUM_HINT)
+    assert_close(actual_var, expected_var, name=N_("running_var after {when}").format(when=when), hint=UNBIASED_HINT)
 
 
 @pytest.mark.task("1.6")
@@ -86,7 +89,7 @@ def test_batch_norm2d_training_output(student, case, dtype):
     expected, _, _ = _expected(case, dtype)
     x, rm, rv, w, b = case.tensors(dtype)
     actual = student.batch_norm2d(x, rm, rv, w, b, True, **case.kwargs)
-    assert_close(actual, expected, name="batch_norm2d output (training=True)",
+    assert_close(actual, expected, name=N_("batch_norm2d output (training=True)"),
                  hint=NORMALISE_HINT if case.affine else NORMALISE_HINT + "; " + AFFINE_HINT)
 
 
@@ -130,10 +133,10 @@ def test_batch_norm2d_inference(student, case, dtype):
     expected, _, _ = _expected(case, dtype, training=False)
     x, rm, rv, w, b = case.tensors(dtype)
     actual = student.batch_norm2d(x, rm, rv, w, b, False, **case.kwargs)
-    assert_close(actual, expected, name="batch_norm2d output (training=False)", hint=EVAL_HINT)
+    assert_close(actual, expected, name=N_("batch_norm2d output (training=False)"), hint=EVAL_HINT)
     _, rm0, rv0, _, _ = case.tensors(dtype)
     assert_true(torch.equal(rm, rm0) and torch.equal(rv, rv0),
-                "your batch_norm2d(training=False) changed running_mean / running_var.", EVAL_HINT)
+                N_("your batch_norm2d(training=False) changed running_mean / running_var."), EVAL_HINT)
 
 
 @pytest.mark.task("1.6")
@@ -146,7 +149,7 @@ def test_batch_norm2d_without_running_statistics(student, case):
     x, _, _, _, _ = case.tensors()
     expected = F.batch_norm(x, None, None, None, None, True, **case.kwargs)
     actual = student.batch_norm2d(x.clone(), None, None, None, None, True, **case.kwargs)
-    assert_close(actual, expected, name="batch_norm2d output without running statistics", hint=NONE_HINT)
+    assert_close(actual, expected, name=N_("batch_norm2d output without running statistics"), hint=NONE_HINT)
 
 
 @pytest.mark.task("1.6")
@@ -163,12 +166,12 @@ def test_batch_norm2d_gradients(student, case, training):
     expected.backward(upstream)
     actual = student.batch_norm2d(*mine, training, **case.kwargs)
     hint = NORMALISE_HINT if training else EVAL_HINT
-    assert_close(actual.detach(), expected.detach(), name="batch_norm2d output", hint=hint)
-    assert_true(actual.requires_grad, "your batch_norm2d output does not require grad although x does.", GRAD_HINT)
+    assert_close(actual.detach(), expected.detach(), name=N_("batch_norm2d output"), hint=hint)
+    assert_true(actual.requires_grad, N_("your batch_norm2d output does not require grad although x does."), GRAD_HINT)
     actual.backward(upstream)
     for name, i in (("x", 0), ("weight", 3), ("bias", 4)):
-        assert_true(mine[i].grad is not None, f"no gradient reached {name}.", GRAD_HINT)
-        assert_close(mine[i].grad, ref[i].grad, name=f"gradient of {name}", hint=GRAD_HINT)
+        assert_true(mine[i].grad is not None, N_("no gradient reached {name}.").format(name=name), GRAD_HINT)
+        assert_close(mine[i].grad, ref[i].grad, name=N_("gradient of {name}").format(name=name), hint=GRAD_HINT)
     if training:          # the running statistics move also when x requires grad
         _, rm0, rv0, _, _ = case.tensors()
         _check_running(mine[1], mine[2], rm0, rv0, ref[1], ref[2], when="a call with x requiring grad")
@@ -186,7 +189,7 @@ def test_batch_norm2d_large_mean_float32(student, offset):
     # Against the exact (float64) result of the same float32 input: F.batch_norm itself in
     # float32, var_mean, x.var and two-pass versions are within 4e-5 here, E[x^2] - E[x]^2 is
     # off by 2e-2 (offset 300) and 0.1 (offset -500); loosen=10 allows 1e-4 + 1e-3 * |expected|.
-    assert_close(actual, expected, name="batch_norm2d output (float32, large mean)", hint=STABLE_HINT, loosen=10)
+    assert_close(actual, expected, name=N_("batch_norm2d output (float32, large mean)"), hint=STABLE_HINT, loosen=10)
 
 
 @pytest.mark.task("1.6")
@@ -202,8 +205,9 @@ def test_batch_norm2d_dtype_device(student, device, dtype):
     x, rm, rv, w, b = case.tensors(dtype, device)
     actual = student.batch_norm2d(x, rm, rv, w, b)
     assert_true(isinstance(actual, torch.Tensor) and actual.dtype == dtype and actual.device.type == device,
-                f"your batch_norm2d output is not a {dtype} tensor on {device}.", DTYPE_DEVICE_HINT)
-    assert_close(actual, expected, name="batch_norm2d output", hint=NORMALISE_HINT)
+                N_("your batch_norm2d output is not a {dtype} tensor on {device}.").format(
+                    dtype=dtype, device=device), DTYPE_DEVICE_HINT)
+    assert_close(actual, expected, name=N_("batch_norm2d output"), hint=NORMALISE_HINT)
     _, rm0, rv0, _, _ = case.tensors(dtype, device)
     _check_running(rm, rv, rm0, rv0, expected_mean, expected_var)
 

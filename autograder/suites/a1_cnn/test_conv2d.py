@@ -14,6 +14,7 @@ from autograder.suites.a1_cnn.strategies import (conv_cases, expect_value_error,
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds
+from shared.i18n import N_
 
 # torch warns that 'same' with an even kernel copies the input; expected here
 pytestmark = [pytest.mark.filterwarnings("ignore:Using padding='same'")]
@@ -22,31 +23,31 @@ FORBIDDEN = ("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", 
              "torch.nn.functional.conv1d", "torch.nn.functional.conv3d", "torch.nn.functional.conv_transpose2d",
              "torch.nn.Conv2d.forward")
 
-BASIC_HINT = ("conv2d is a cross-correlation (no kernel flip): out[n, o, i, j] = sum over c, p, q of "
-              "x[n, c, i+p, j+q] * weight[o, c, p, q]")
-STRIDE_PADDING_HINT = ("stride s keeps every s-th window position; padding p adds p zeros on both sides; an int "
-                       "applies to both dims, a pair is (height, width)")
-DILATION_HINT = ("dilation (팽창) d places the kernel taps d pixels apart: a window spans d*(k-1)+1 pixels and "
-                 "uses every d-th of them")
-GROUPS_HINT = ("groups split the channels into contiguous blocks: output block g only sees input block g "
-               "(the weight has C_in/groups input channels; depthwise means groups == C_in)")
-BIAS_HINT = "bias adds one value per output channel, broadcast over batch and space (shape (1, C_out, 1, 1))"
-SAME_HINT = ("padding='same' pads dilation*(kernel_size-1) pixels in total per dim, half on each side and the odd "
-             "extra pixel on the right/bottom (as torch does); padding='valid' means no padding")
-MIXED_HINT = ("this case combines stride, padding and the other features; each one also has its own 1.4 test, "
-              "fix those first")
-GRAD_HINT = ("build conv2d from differentiable tensor operations only (no .detach(), .numpy(), .item(), "
-             "torch.no_grad or in-place writes into a preallocated output); autograd then gives the gradients")
-DTYPE_DEVICE_HINT = "create intermediate tensors with dtype=x.dtype and device=x.device (or x.new_zeros(...))"
-SPEED_HINT = ("vectorize: no Python loops over output pixels or batch items; unfold the input into patches "
-              "(im2col) and do one matmul / einsum")
+BASIC_HINT = (N_("conv2d is a cross-correlation (no kernel flip): out[n, o, i, j] = sum over c, p, q of x[n, c, "
+                 "i+p, j+q] * weight[o, c, p, q]"))
+STRIDE_PADDING_HINT = (N_("stride s keeps every s-th window position; padding p adds p zeros on both sides; an int "
+                          "applies to both dims, a pair is (height, width)"))
+DILATION_HINT = (N_("dilation (팽창) d places the kernel taps d pixels apart: a window spans d*(k-1)+1 pixels and "
+                    "uses every d-th of them"))
+GROUPS_HINT = (N_("groups split the channels into contiguous blocks: output block g only sees input block g (the "
+                  "weight has C_in/groups input channels; depthwise means groups == C_in)"))
+BIAS_HINT = N_("bias adds one value per output channel, broadcast over batch and space (shape (1, C_out, 1, 1))")
+SAME_HINT = (N_("padding='same' pads dilation*(kernel_size-1) pixels in total per dim, half on each side and the "
+                "odd extra pixel on the right/bottom (as torch does); padding='valid' means no padding"))
+MIXED_HINT = (N_("this case combines stride, padding and the other features; each one also has its own 1.4 test, "
+                 "fix those first"))
+GRAD_HINT = (N_("build conv2d from differentiable tensor operations only (no .detach(), .numpy(), .item(), "
+                "torch.no_grad or in-place writes into a preallocated output); autograd then gives the gradients"))
+DTYPE_DEVICE_HINT = N_("create intermediate tensors with dtype=x.dtype and device=x.device (or x.new_zeros(...))")
+SPEED_HINT = (N_("vectorize: no Python loops over output pixels or batch items; unfold the input into patches "
+                 "(im2col) and do one matmul / einsum"))
 
 
 def check_case(student, case, dtype, hint):
     x, w, b = case.tensors(dtype)
     expected = F.conv2d(x, w, b, **case.kwargs)
     actual = student.conv2d(x, w, b, **case.kwargs)
-    assert_close(actual, expected, name="conv2d output", hint=hint)
+    assert_close(actual, expected, name=N_("conv2d output"), hint=hint)
 
 
 @pytest.mark.task("1.4")
@@ -118,8 +119,8 @@ def test_conv2d_same_strided_raises(student, stride):
     x, w = randn((1, 2, 6, 6), 11), randn((3, 2, 3, 3), 12)
     expect_value_error(lambda: student.conv2d(x, w, stride=stride, padding="same"), "conv2d",
                        names=("same", "stride"), what="padding='same' with a stride above 1",
-                       hint="torch does not define padding='same' for strided convolutions: raise ValueError "
-                            "naming padding='same' / stride")
+                       hint=N_("torch does not define padding='same' for strided convolutions: raise ValueError "
+                               "naming padding='same' / stride"))
 
 
 @pytest.mark.task("1.4")
@@ -141,9 +142,9 @@ def test_conv2d_unbatched(student, seed, dtype):
     """1.4 conv2d accepts an unbatched (C, H, W) input, like F.conv2d"""
     x, w, b = randn((4, 7, 6), seed, dtype), randn((6, 2, 3, 2), seed + 1, dtype), randn((6,), seed + 2, dtype)
     expected = F.conv2d(x, w, b, padding=1, groups=2)
-    assert_close(student.conv2d(x, w, b, padding=1, groups=2), expected, name="conv2d output (unbatched)",
-                 hint="like F.conv2d, an input (C, H, W) gives an output (C_out, H_out, W_out): add a batch "
-                      "dim of 1 and remove it at the end")
+    assert_close(student.conv2d(x, w, b, padding=1, groups=2), expected, name=N_("conv2d output (unbatched)"),
+                 hint=N_("like F.conv2d, an input (C, H, W) gives an output (C_out, H_out, W_out): add a batch dim "
+                         "of 1 and remove it at the end"))
 
 
 @pytest.mark.task("1.4")
@@ -159,15 +160,15 @@ def test_conv2d_gradients(student, case, dtype):
     upstream = randn(expected.shape, case.seed + 3, dtype)
     expected.backward(upstream)
     actual = student.conv2d(*mine, **case.kwargs)
-    assert_close(actual.detach(), expected.detach(), name="conv2d output", hint=MIXED_HINT)
-    assert_true(actual.requires_grad, "your conv2d output does not require grad although x and weight do.",
+    assert_close(actual.detach(), expected.detach(), name=N_("conv2d output"), hint=MIXED_HINT)
+    assert_true(actual.requires_grad, N_("your conv2d output does not require grad although x and weight do."),
                 GRAD_HINT)
     actual.backward(upstream)
     for name, t_mine, t_ref in zip(("x", "weight", "bias"), mine, ref):
         if t_ref is None:
             continue
-        assert_true(t_mine.grad is not None, f"no gradient reached {name}.", GRAD_HINT)
-        assert_close(t_mine.grad, t_ref.grad, name=f"gradient of {name}", hint=GRAD_HINT)
+        assert_true(t_mine.grad is not None, N_("no gradient reached {name}.").format(name=name), GRAD_HINT)
+        assert_close(t_mine.grad, t_ref.grad, name=N_("gradient of {name}").format(name=name), hint=GRAD_HINT)
 
 
 @pytest.mark.task("1.4")
@@ -184,7 +185,7 @@ def test_conv2d_dtype_device(student, device, dtype):
     kwargs = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
     expected = F.conv2d(x, w, b, **kwargs)
     actual = student.conv2d(x, w, b, **kwargs)
-    assert_close(actual, expected, name="conv2d output", hint=DTYPE_DEVICE_HINT)
+    assert_close(actual, expected, name=N_("conv2d output"), hint=DTYPE_DEVICE_HINT)
 
 
 @pytest.mark.task("1.4")

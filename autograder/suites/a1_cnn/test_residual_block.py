@@ -17,25 +17,26 @@ from autograder.suites.a1_cnn.strategies import single_thread  # noqa: F401  (au
 from shared.compare import assert_close, assert_true
 from shared.feedback import Feedback, StudentCodeError
 from shared.strategies import generator, randn, seeds
+from shared.i18n import N_
 
 
-STRUCTURE_HINT = ("ResidualBlock submodules: conv1 = Conv2d(in, out, 3, stride, padding=1, bias=False), bn1 = "
-                  "BatchNorm2d(out), conv2 = Conv2d(out, out, 3, 1, padding=1, bias=False), bn2 = BatchNorm2d(out), "
-                  "and downsample = Sequential(Conv2d(in, out, 1, stride, bias=False), BatchNorm2d(out)) only when "
-                  "stride != 1 or in_channels != out_channels")
-DOWNSAMPLE_NEEDED = ("the shortcut needs a projection when the shape changes: downsample = nn.Sequential("
-                     "nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels))"
-                     " whenever stride != 1 or in_channels != out_channels")
-DOWNSAMPLE_UNWANTED = ("when stride == 1 and in_channels == out_channels the shortcut is the identity: the block has no "
-                       "downsample submodule (self.downsample = None)")
-BIAS_HINT = "the block's convolutions have bias=False: the batch norm right after each one has its own shift (beta)"
-ORDER_HINT = ("out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): the ReLU comes after the addition, the "
-              "stride belongs to conv1 (and to the 1x1 downsample convolution), conv2 always has stride 1")
-RELU_AFTER_ADD_HINT = ("the final ReLU comes after the addition, out = relu(F(x) + shortcut), so the block's output is "
-                       "never negative")
-TRAIN_HINT = ("in train mode the batch norms normalise with the batch statistics and update their running statistics "
-              "(nn.BatchNorm2d(out_channels) with its defaults, eps=1e-5 and momentum=0.1): " + ORDER_HINT)
-GRAD_HINT = "the block must stay differentiable: no .detach(), .item() or torch.no_grad() in forward; " + ORDER_HINT
+STRUCTURE_HINT = (N_("ResidualBlock submodules: conv1 = Conv2d(in, out, 3, stride, padding=1, bias=False), bn1 = "
+                     "BatchNorm2d(out), conv2 = Conv2d(out, out, 3, 1, padding=1, bias=False), bn2 = "
+                     "BatchNorm2d(out), and downsample = Sequential(Conv2d(in, out, 1, stride, bias=False), "
+                     "BatchNorm2d(out)) only when stride != 1 or in_channels != out_channels"))
+DOWNSAMPLE_NEEDED = (N_("the shortcut needs a projection when the shape changes: downsample = "
+                        "nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), "
+                        "nn.BatchNorm2d(out_channels)) whenever stride != 1 or in_channels != out_channels"))
+DOWNSAMPLE_UNWANTED = (N_("when stride == 1 and in_channels == out_channels the shortcut is the identity: the "
+                          "block has no downsample submodule (self.downsample = None)"))
+BIAS_HINT = N_("the block's convolutions have bias=False: the batch norm right after each one has its own shift (beta)")
+ORDER_HINT = (N_("out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): the ReLU comes after the addition, "
+                 "the stride belongs to conv1 (and to the 1x1 downsample convolution), conv2 always has stride 1"))
+RELU_AFTER_ADD_HINT = (N_("the final ReLU comes after the addition, out = relu(F(x) + shortcut), so the block's "
+                          "output is never negative"))
+TRAIN_HINT = (N_("in train mode the batch norms normalise with the batch statistics and update their running "
+                 "statistics (nn.BatchNorm2d(out_channels) with its defaults, eps=1e-5 and momentum=0.1): ") + ORDER_HINT)
+GRAD_HINT = N_("the block must stay differentiable: no .detach(), .item() or torch.no_grad() in forward; ") + ORDER_HINT
 
 # (in_channels, out_channels, stride): identity shortcut, channel change, stride, both
 CONFIGS = [
@@ -110,8 +111,8 @@ def student_block(student, reference, config, seed, dtype=torch.float64):
 
 def _load_failed(theirs, state, config, detail: str):
     lines = " ".join(line.strip() for line in detail.splitlines()[:4])[:400]
-    raise Feedback(f"the reference's state dict does not load into your ResidualBlock{config} "
-                   f"(in_channels, out_channels, stride) with strict=True: {lines}",
+    raise Feedback(N_("the reference's state dict does not load into your ResidualBlock{config} (in_channels, "
+                      "out_channels, stride) with strict=True: {lines}").format(config=config, lines=lines),
                    _diagnose(theirs, state)) from None
 
 
@@ -143,9 +144,9 @@ def test_residual_block_eval_output(student, reference, config, seed, batch, siz
         expected = ours(x)
     actual = theirs(x)
     if isinstance(actual, torch.Tensor) and actual.shape == expected.shape:
-        assert_true(bool((actual >= 0).all()), "your ResidualBlock's output has negative values.",
+        assert_true(bool((actual >= 0).all()), N_("your ResidualBlock's output has negative values."),
                     RELU_AFTER_ADD_HINT)
-    assert_close(actual, expected, name="ResidualBlock output (eval mode)", hint=ORDER_HINT)
+    assert_close(actual, expected, name=N_("ResidualBlock output (eval mode)"), hint=ORDER_HINT)
 
 
 @pytest.mark.task("1.7")
@@ -161,11 +162,12 @@ def test_residual_block_train_mode(student, reference, config, seed, batch):
     x = _inputs(config, seed + 2, batch)
     with torch.no_grad():
         expected = ours(x)
-    assert_close(theirs(x), expected, name="ResidualBlock output (train mode)", hint=TRAIN_HINT)
+    assert_close(theirs(x), expected, name=N_("ResidualBlock output (train mode)"), hint=TRAIN_HINT)
     their_state = theirs.state_dict()
     for name, value in ours.state_dict().items():
         if "running" in name:
-            assert_close(their_state.get(name), value, name=f"{name} after one training step", hint=TRAIN_HINT)
+            assert_close(their_state.get(name), value, name=N_("{name} after one training step").format(
+                name=name), hint=TRAIN_HINT)
 
 
 @pytest.mark.task("1.7")
@@ -184,11 +186,12 @@ def test_residual_block_input_gradient(student, reference, config, seed, train):
     upstream = randn(expected.shape, seed + 4)
     expected.backward(upstream)
     actual = theirs(x_mine)
-    assert_close(actual.detach(), expected.detach(), name="ResidualBlock output", hint=TRAIN_HINT if train else ORDER_HINT)
-    assert_true(actual.requires_grad, "your ResidualBlock's output does not require grad although x does.", GRAD_HINT)
+    assert_close(actual.detach(), expected.detach(), name=N_("ResidualBlock output"),
+                 hint=TRAIN_HINT if train else ORDER_HINT)
+    assert_true(actual.requires_grad, N_("your ResidualBlock's output does not require grad although x does."), GRAD_HINT)
     actual.backward(upstream)
-    assert_true(x_mine.grad is not None, "no gradient reached the block's input.", GRAD_HINT)
-    assert_close(x_mine.grad, x_ref.grad, name="gradient with respect to the input", hint=GRAD_HINT)
+    assert_true(x_mine.grad is not None, N_("no gradient reached the block's input."), GRAD_HINT)
+    assert_close(x_mine.grad, x_ref.grad, name=N_("gradient with respect to the input"), hint=GRAD_HINT)
 
 
 @pytest.mark.task("1.7")
@@ -203,4 +206,4 @@ def test_residual_block_float32(student, reference):
     x = _inputs(config, 6, 2, (8, 8), dtype=torch.float32)
     with torch.no_grad():
         expected = ours(x)
-    assert_close(theirs(x), expected, name="ResidualBlock output (float32)", hint=ORDER_HINT)
+    assert_close(theirs(x), expected, name=N_("ResidualBlock output (float32)"), hint=ORDER_HINT)

@@ -9,17 +9,18 @@ from autograder.suites.a3_attention.strategies import assignment_threads  # noqa
 from autograder.suites.a3_attention.strategies import attention_cases, keep_mask, qkv
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn, seeds
+from shared.i18n import N_
 
 
-FORMULA_HINT = ("Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V: scale the scores by 1/sqrt(d_k) "
-                "(d_k = q.shape[-1]) and take the softmax over the key axis (the last one), so each "
-                "weights row sums to 1")
-MASK_HINT = ("mask convention: True/1 = may attend, False/0 = masked; give masked scores -inf "
-             "before the softmax (a 0/1 mask means the same as mask.bool()), and broadcast the mask "
-             "against the (..., Lq, Lk) scores")
-FULLY_MASKED_HINT = ("a fully masked row (its mask is False for every key) has nothing to attend to: "
-                     "its weights and output must be zeros, not NaN (softmax of a row of -inf is 0/0); "
-                     "detect such rows with mask.any(-1) and avoid dividing by zero")
+FORMULA_HINT = (N_("Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V: scale the scores by 1/sqrt(d_k) (d_k = "
+                   "q.shape[-1]) and take the softmax over the key axis (the last one), so each weights row sums "
+                   "to 1"))
+MASK_HINT = (N_("mask convention: True/1 = may attend, False/0 = masked; give masked scores -inf before the "
+                "softmax (a 0/1 mask means the same as mask.bool()), and broadcast the mask against the (..., Lq, "
+                "Lk) scores"))
+FULLY_MASKED_HINT = (N_("a fully masked row (its mask is False for every key) has nothing to attend to: its "
+                        "weights and output must be zeros, not NaN (softmax of a row of -inf is 0/0); detect such "
+                        "rows with mask.any(-1) and avoid dividing by zero"))
 SDPA_APIS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.MultiheadAttention.forward",
              "torch.nn.functional.multi_head_attention_forward")
 
@@ -40,8 +41,8 @@ def test_sdpa_matches_reference(student, reference, case):
     q, k, v = qkv(case)
     expected = reference.scaled_dot_product_attention(q, k, v)
     out, weights = student.scaled_dot_product_attention(q, k, v)
-    assert_close(weights, expected[1], name="attention weights", hint=FORMULA_HINT)
-    assert_close(out, expected[0], name="attention output", hint=FORMULA_HINT)
+    assert_close(weights, expected[1], name=N_("attention weights"), hint=FORMULA_HINT)
+    assert_close(out, expected[0], name=N_("attention output"), hint=FORMULA_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -54,9 +55,9 @@ def test_sdpa_matches_torch_no_mask(student, case):
     q, k, v = qkv(case)
     expected = F.scaled_dot_product_attention(q, k, v)
     out, weights = student.scaled_dot_product_attention(q, k, v)
-    assert_close(out, expected, name="attention output", hint=FORMULA_HINT)
-    assert_close(weights.sum(-1), torch.ones(weights.shape[:-1], dtype=q.dtype), name="sum of each weights row",
-                 hint="the softmax runs over the key axis (dim=-1), so every weights row sums to 1")
+    assert_close(out, expected, name=N_("attention output"), hint=FORMULA_HINT)
+    assert_close(weights.sum(-1), torch.ones(weights.shape[:-1], dtype=q.dtype), name=N_("sum of each weights row"),
+                 hint=N_("the softmax runs over the key axis (dim=-1), so every weights row sums to 1"))
 
 
 @pytest.mark.task("1.1")
@@ -73,8 +74,8 @@ def test_sdpa_mask_matches_torch(student, reference, case, mask_kind, mseed):
     expected_w = reference.scaled_dot_product_attention(q, k, v, mask)[1]
     given_mask = {"bool": mask, "int 0/1": mask.to(torch.int64), "float 0/1": mask.to(q.dtype)}[mask_kind]
     out, weights = student.scaled_dot_product_attention(q, k, v, given_mask)
-    assert_close(out, expected, name="masked attention output", hint=MASK_HINT)
-    assert_close(weights, expected_w, name="masked attention weights", hint=MASK_HINT)
+    assert_close(out, expected, name=N_("masked attention output"), hint=MASK_HINT)
+    assert_close(weights, expected_w, name=N_("masked attention weights"), hint=MASK_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -95,9 +96,9 @@ def test_sdpa_broadcast_mask(student, mask_shape, seed, lq, lk, dtype):
     allowed = mask.expand(B, H, lq, lk)
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
     out, weights = student.scaled_dot_product_attention(q, k, v, mask)
-    assert_close(out, expected, name="attention output with a broadcast mask", hint=MASK_HINT)
+    assert_close(out, expected, name=N_("attention output with a broadcast mask"), hint=MASK_HINT)
     assert_true(bool((weights.detach()[~allowed] == 0).all()),
-                "your attention weights are not zero at masked positions (mask False/0).", MASK_HINT)
+                N_("your attention weights are not zero at masked positions (mask False/0)."), MASK_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -115,7 +116,7 @@ def test_sdpa_causal_matches_torch(student, seed, lq, lk, dtype):
     cols = torch.arange(lk).unsqueeze(0)
     mask = cols <= rows                                 # closed form, top-left aligned
     out, _ = student.scaled_dot_product_attention(q, k, v, mask)
-    assert_close(out, expected, name="causally masked attention output", hint=MASK_HINT)
+    assert_close(out, expected, name=N_("causally masked attention output"), hint=MASK_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -135,18 +136,19 @@ def test_sdpa_fully_masked_rows(student, reference, case, mseed):
     ((r_out * g_out).sum() + (r_w * g_w).sum()).backward()
     out, weights = student.scaled_dot_product_attention(q, k, v, mask)
     assert_true(not bool(torch.isnan(out.detach()).any() or torch.isnan(weights.detach()).any()),
-                "your attention output or weights contain NaN for a fully masked row.", FULLY_MASKED_HINT)
+                N_("your attention output or weights contain NaN for a fully masked row."), FULLY_MASKED_HINT)
     assert_close(weights.detach()[..., 0, :], torch.zeros_like(r_w[..., 0, :]),
-                 name="weights of a fully masked row", hint=FULLY_MASKED_HINT)
+                 name=N_("weights of a fully masked row"), hint=FULLY_MASKED_HINT)
     assert_close(out.detach()[..., 0, :], torch.zeros_like(r_out[..., 0, :]),
-                 name="output of a fully masked row", hint=FULLY_MASKED_HINT)
-    assert_close(out, r_out.detach(), name="attention output", hint=FULLY_MASKED_HINT)
+                 name=N_("output of a fully masked row"), hint=FULLY_MASKED_HINT)
+    assert_close(out, r_out.detach(), name=N_("attention output"), hint=FULLY_MASKED_HINT)
     ((out * g_out).sum() + (weights * g_w).sum()).backward()
     for name, mine, ref in (("q", q, rq), ("k", k, rk), ("v", v, rv)):
-        assert_true(mine.grad is not None, f"no gradient reached {name}: keep the computation differentiable.",
-                    "use torch operations only (no .detach(), .item() or .numpy()) on the path from q, k, v")
-        assert_close(mine.grad, ref.grad, name=f"gradient of {name} with a fully masked row",
-                     hint=FULLY_MASKED_HINT + "; torch.where / masked_fill keep gradients finite")
+        assert_true(mine.grad is not None, N_("no gradient reached {name}: keep the computation differentiable.").format(
+            name=name),
+                    N_("use torch operations only (no .detach(), .item() or .numpy()) on the path from q, k, v"))
+        assert_close(mine.grad, ref.grad, name=N_("gradient of {name} with a fully masked row").format(name=name),
+                     hint=FULLY_MASKED_HINT + N_("; torch.where / masked_fill keep gradients finite"))
 
 
 @pytest.mark.task("1.1")
@@ -164,11 +166,12 @@ def test_sdpa_gradients_match_torch(student, reference, case, mseed, masked):
     q, k, v = qkv(case, requires_grad=True)
     out, _ = student.scaled_dot_product_attention(q, k, v, mask)
     (out * g_out).sum().backward()
-    hint = FORMULA_HINT + "; build it from differentiable torch operations"
+    hint = FORMULA_HINT + N_("; build it from differentiable torch operations")
     for name, mine, ref in (("q", q, tq), ("k", k, tk), ("v", v, tv)):
-        assert_true(mine.grad is not None, f"no gradient reached {name}: keep the computation differentiable.",
-                    "use torch operations only (no .detach(), .item() or .numpy()) on the path from q, k, v")
-        assert_close(mine.grad, ref.grad, name=f"gradient of {name}", hint=hint)
+        assert_true(mine.grad is not None, N_("no gradient reached {name}: keep the computation differentiable.").format(
+            name=name),
+                    N_("use torch operations only (no .detach(), .item() or .numpy()) on the path from q, k, v"))
+        assert_close(mine.grad, ref.grad, name=N_("gradient of {name}").format(name=name), hint=hint)
     # the weights are differentiable too: compare with the reference through them
     rq, rk, rv = qkv(case, requires_grad=True)
     q2, k2, v2 = qkv(case, requires_grad=True)
@@ -177,7 +180,8 @@ def test_sdpa_gradients_match_torch(student, reference, case, mseed, masked):
     (r_w * g_w).sum().backward()
     (student.scaled_dot_product_attention(q2, k2, v2, mask)[1] * g_w).sum().backward()
     for name, mine, ref in (("q", q2, rq), ("k", k2, rk)):
-        assert_close(mine.grad, ref.grad, name=f"gradient of {name} through the weights", hint=hint)
+        assert_close(mine.grad, ref.grad, name=N_("gradient of {name} through the weights").format(
+            name=name), hint=hint)
 
 
 @pytest.mark.task("1.1")
@@ -192,8 +196,8 @@ def test_sdpa_large_scores_stable(student, scale):
     expected = F.scaled_dot_product_attention(q.double(), k.double(), v.double()).float()
     out, _ = student.scaled_dot_product_attention(q, k, v)
     # float32 scores of size ~1e5 round at ~1e-2 absolute before the softmax: looser bound
-    assert_close(out, expected, name="attention output for large scores", loosen=100,
-                 hint="softmax: subtract the row maximum before exp (torch.softmax does), or exp overflows")
+    assert_close(out, expected, name=N_("attention output for large scores"), loosen=100,
+                 hint=N_("softmax: subtract the row maximum before exp (torch.softmax does), or exp overflows"))
 
 
 @pytest.mark.task("1.1")
@@ -222,9 +226,9 @@ def test_causal_mask_closed_form(student, lq, lk):
     width = lq if lk is None else lk
     expected = torch.arange(width).unsqueeze(0) <= torch.arange(lq).unsqueeze(1)
     got = student.causal_mask(lq) if lk is None else student.causal_mask(lq, lk)
-    assert_close(got, expected, name="causal mask",
-                 hint="causal mask: mask[i, j] = (j <= i), True on and below the diagonal, aligned at "
-                      "the top-left corner also when Lq != Lk (length_k defaults to length_q); dtype torch.bool")
+    assert_close(got, expected, name=N_("causal mask"),
+                 hint=N_("causal mask: mask[i, j] = (j <= i), True on and below the diagonal, aligned at the "
+                         "top-left corner also when Lq != Lk (length_k defaults to length_q); dtype torch.bool"))
 
 
 @pytest.mark.task("1.2")
@@ -237,8 +241,8 @@ def test_causal_mask_equals_torch_is_causal(student, lq, lk):
     expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     mask = student.causal_mask(lq, lk)
     assert_true(isinstance(mask, torch.Tensor) and mask.dtype == torch.bool and tuple(mask.shape) == (lq, lk),
-                "your causal_mask must return a torch.bool tensor of shape (length_q, length_k).",
-                "causal mask: build it with torch.ones(..., dtype=torch.bool) and tril, or compare aranges")
+                N_("your causal_mask must return a torch.bool tensor of shape (length_q, length_k)."),
+                N_("causal mask: build it with torch.ones(..., dtype=torch.bool) and tril, or compare aranges"))
     assert_close(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), expected,
-                 name="attention output with your causal mask",
-                 hint="causal mask: top-left aligned, query i may attend to keys 0..i (True = may attend)")
+                 name=N_("attention output with your causal mask"),
+                 hint=N_("causal mask: top-left aligned, query i may attend to keys 0..i (True = may attend)"))

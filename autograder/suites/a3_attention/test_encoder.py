@@ -14,30 +14,31 @@ from autograder.suites.a3_attention.strategies import (LayerCase, keep_mask, lay
                                                        torch_encoder_layer)
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, randn, seeds
+from shared.i18n import N_
 
 
-LN_HINT = ("layer norm: over the trailing normalized_shape dims of each sample take mean and the BIASED "
-           "variance (divide by N, not N - 1), then y = (x - mean) / sqrt(var + eps) * weight + bias")
-LN_EPS_HINT = ("eps goes inside the square root, (x - mean) / sqrt(var + eps), and the variance is the biased "
-               "one (divide by N); with a large eps both matter")
-LN_SHAPE_HINT = ("normalized_shape lists ALL the trailing dims that are normalised together (an int means one "
-                 "dim): with normalized_shape = (H, W) the mean and variance run over both dims at once")
-LN_STABLE_HINT = ("compute the variance from the centered values, mean((x - mean)^2): mean(x^2) - mean^2 "
-                  "cancels catastrophically in float32 when |mean| >> std (numerically stable two-pass variance)")
+LN_HINT = (N_("layer norm: over the trailing normalized_shape dims of each sample take mean and the BIASED "
+              "variance (divide by N, not N - 1), then y = (x - mean) / sqrt(var + eps) * weight + bias"))
+LN_EPS_HINT = (N_("eps goes inside the square root, (x - mean) / sqrt(var + eps), and the variance is the biased "
+                  "one (divide by N); with a large eps both matter"))
+LN_SHAPE_HINT = (N_("normalized_shape lists ALL the trailing dims that are normalised together (an int means one "
+                    "dim): with normalized_shape = (H, W) the mean and variance run over both dims at once"))
+LN_STABLE_HINT = (N_("compute the variance from the centered values, mean((x - mean)^2): mean(x^2) - mean^2 "
+                     "cancels catastrophically in float32 when |mean| >> std (numerically stable two-pass variance)"))
 LN_APIS = ("torch.nn.functional.layer_norm", "torch.nn.LayerNorm.forward", "torch.layer_norm")
 
-TEL_HINT = ("encoder layer: post-norm (norm_first=False) x = LN1(x + SA(x)), then x = LN2(x + FF(x)); pre-norm "
-            "(norm_first=True) x = x + SA(LN1(x)), then x = x + FF(LN2(x)); SA = multi_head_attention(x, x, x)[0] "
-            "with self_attn.* weights, FF = linear2(relu(linear1(x))), LN1/LN2 = layer norm with norm1.*/norm2.* "
-            "and eps; no dropout")
+TEL_HINT = (N_("encoder layer: post-norm (norm_first=False) x = LN1(x + SA(x)), then x = LN2(x + FF(x)); pre-norm "
+               "(norm_first=True) x = x + SA(LN1(x)), then x = x + FF(LN2(x)); SA = multi_head_attention(x, x, "
+               "x)[0] with self_attn.* weights, FF = linear2(relu(linear1(x))), LN1/LN2 = layer norm with "
+               "norm1.*/norm2.* and eps; no dropout"))
 TEL_NORM_HINT = {
-    False: ("norm_first=False is post-norm: the layer norm comes AFTER each residual sum, x = LN1(x + SA(x)); "
-            "x = LN2(x + FF(x))"),
-    True: ("norm_first=True is pre-norm: normalise the sublayer's INPUT and add the sublayer's output to the "
-           "un-normalised residual, x = x + SA(LN1(x)); x = x + FF(LN2(x))"),
+    False: (N_("norm_first=False is post-norm: the layer norm comes AFTER each residual sum, x = LN1(x + SA(x)); x "
+               "= LN2(x + FF(x))")),
+    True: (N_("norm_first=True is pre-norm: normalise the sublayer's INPUT and add the sublayer's output to the "
+              "un-normalised residual, x = x + SA(LN1(x)); x = x + FF(LN2(x))")),
 }
-TEL_MASK_HINT = ("mask: here True/1 = may attend (torch's src_mask is its negation); pass it to the "
-                 "self-attention of every head; (L, L) is shared by the batch, (B, L, L) is per sequence")
+TEL_MASK_HINT = (N_("mask: here True/1 = may attend (torch's src_mask is its negation); pass it to the "
+                    "self-attention of every head; (L, L) is shared by the batch, (B, L, L) is per sequence"))
 TEL_APIS = ("torch.nn.TransformerEncoderLayer.forward", "torch.nn.MultiheadAttention.forward",
             "torch.nn.functional.multi_head_attention_forward",
             "torch.nn.functional.scaled_dot_product_attention")
@@ -84,7 +85,7 @@ def test_layer_norm_matches_torch(student, case, seed, dtype, affine, as_int):
     shape_arg = norm[0] if (as_int and len(norm) == 1) else norm
     expected = F.layer_norm(x, norm, weight, bias)
     got = student.layer_norm(x, shape_arg, weight, bias)
-    assert_close(got, expected, name="layer_norm output", hint=LN_SHAPE_HINT if len(norm) > 1 else LN_HINT)
+    assert_close(got, expected, name=N_("layer_norm output"), hint=LN_SHAPE_HINT if len(norm) > 1 else LN_HINT)
 
 
 @pytest.mark.task("2.3")
@@ -95,7 +96,8 @@ def test_layer_norm_eps_and_biased_variance(student, eps):
     """2.3 layer_norm uses the biased variance and eps inside the square root"""
     x = randn((6, 4), 31, torch.float64, scale=0.7)          # short rows: N vs N - 1 matters
     expected = F.layer_norm(x, (4,), eps=eps)
-    assert_close(student.layer_norm(x, (4,), eps=eps), expected, name=f"layer_norm output (eps={eps:g})",
+    assert_close(student.layer_norm(x, (4,), eps=eps), expected, name=N_("layer_norm output (eps={eps:g})").format(
+        eps=eps),
                  hint=LN_EPS_HINT)
 
 
@@ -109,7 +111,7 @@ def test_layer_norm_several_dims(student, norm):
     x = x + randn((2,) + norm[:1] + (1,) * (len(norm) - 1), 34, torch.float64, scale=3.0)   # per-row offsets
     weight, bias = randn(norm, 35), randn(norm, 36)
     assert_close(student.layer_norm(x, norm, weight, bias), F.layer_norm(x, norm, weight, bias),
-                 name=f"layer_norm output (normalized_shape={norm})", hint=LN_SHAPE_HINT)
+                 name=N_("layer_norm output (normalized_shape={norm})").format(norm=norm), hint=LN_SHAPE_HINT)
 
 
 @pytest.mark.task("2.3")
@@ -127,7 +129,8 @@ def test_layer_norm_large_offset_float32(student, offset):
     # 5.3e-5), hence loosen=10 (1e-4 + 1e-3 |y|); mean(x^2) - mean^2 is off by 5e-3 (offset 100) to
     # 4e-2 (offset 1000)
     expected = F.layer_norm(x.double(), (32,), weight.double(), bias.double()).float()
-    assert_close(student.layer_norm(x, 32, weight, bias), expected, name=f"layer_norm output (offset {offset:g})",
+    assert_close(student.layer_norm(x, 32, weight, bias), expected, name=N_("layer_norm output (offset {offset:g})").format(
+        offset=offset),
                  hint=LN_STABLE_HINT, loosen=10)
 
 
@@ -149,9 +152,11 @@ def test_layer_norm_gradients(student, case, seed):
     sx, sw, sb = leaves()
     (student.layer_norm(sx, norm, sw, sb) * grad_out).sum().backward()
     for name, mine, ref in (("x", sx, tx), ("weight", sw, tw), ("bias", sb, tb)):
-        assert_true(mine.grad is not None, f"no gradient reached {name}: keep the computation differentiable.",
-                    "use torch operations only (no .detach(), .item() or .numpy()) between the inputs and the output")
-        assert_close(mine.grad, ref.grad, name=f"gradient of {name}", hint=LN_HINT)
+        assert_true(mine.grad is not None, N_("no gradient reached {name}: keep the computation differentiable.").format(
+            name=name),
+                    N_("use torch operations only (no .detach(), .item() or .numpy()) between the inputs and the "
+                       "output"))
+        assert_close(mine.grad, ref.grad, name=N_("gradient of {name}").format(name=name), hint=LN_HINT)
 
 
 @pytest.mark.task("2.3")
@@ -163,7 +168,7 @@ def test_layer_norm_without_torch_layer_norm(student):
     with student.forbid("layer_norm", *LN_APIS):
         got = student.layer_norm(x, (8,))
     # only the forbidden calls are judged here: a wrong value is charged by the tests above
-    assert_true(isinstance(got, torch.Tensor), "your layer_norm did not return a tensor.", LN_HINT)
+    assert_true(isinstance(got, torch.Tensor), N_("your layer_norm did not return a tensor."), LN_HINT)
 
 
 # ---------------------------------------------------------------------- 2.4 transformer_encoder_layer
@@ -179,7 +184,7 @@ def test_encoder_layer_matches_torch(student, case, norm_first):
     x = layer_input(case)
     expected = _torch_layer(layer, x)
     got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, norm_first=norm_first)
-    assert_close(got, expected, name="encoder layer output", hint=TEL_NORM_HINT[norm_first] + "; " + TEL_HINT)
+    assert_close(got, expected, name=N_("encoder layer output"), hint=TEL_NORM_HINT[norm_first] + "; " + TEL_HINT)
 
 
 @pytest.mark.task("2.4")
@@ -197,7 +202,7 @@ def test_encoder_layer_mask_matches_torch(student, case, mask_shape, mseed, norm
     expected = _torch_layer(layer, x, keep)
     got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, mask=_keep_arg(keep),
                                             norm_first=norm_first)
-    assert_close(got, expected, name="masked encoder layer output", hint=TEL_MASK_HINT + "; " + TEL_HINT)
+    assert_close(got, expected, name=N_("masked encoder layer output"), hint=TEL_MASK_HINT + "; " + TEL_HINT)
 
 
 @pytest.mark.task("2.4")
@@ -211,8 +216,8 @@ def test_encoder_layer_eps(student, norm_first):
     x = layer_input(case) * 0.3                              # small activations: eps = 0.5 changes a lot
     expected = _torch_layer(layer, x)
     got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, norm_first=norm_first, eps=0.5)
-    assert_close(got, expected, name="encoder layer output with eps=0.5",
-                 hint="use eps in both layer norms (LN1 and LN2): (x - mean) / sqrt(var + eps)")
+    assert_close(got, expected, name=N_("encoder layer output with eps=0.5"),
+                 hint=N_("use eps in both layer norms (LN1 and LN2): (x - mean) / sqrt(var + eps)"))
 
 
 @pytest.mark.task("2.4")
@@ -229,9 +234,9 @@ def test_encoder_layer_fully_masked_rows(student, reference, case, mseed, norm_f
     params = layer_params(layer)
     expected = reference.transformer_encoder_layer(x, params, case.heads, mask=keep, norm_first=norm_first)
     got = student.transformer_encoder_layer(x, params, case.heads, mask=_keep_arg(keep), norm_first=norm_first)
-    assert_close(got, expected, name="encoder layer output with fully masked rows",
-                 hint="a query row with nothing to attend gets zero attention weights, so its attention "
-                      "output is the out_proj bias (never NaN): reuse your multi_head_attention; " + TEL_HINT)
+    assert_close(got, expected, name=N_("encoder layer output with fully masked rows"),
+                 hint=N_("a query row with nothing to attend gets zero attention weights, so its attention output "
+                         "is the out_proj bias (never NaN): reuse your multi_head_attention; ") + TEL_HINT)
 
 
 # No autograd test for 2.4: when grading, the tests of 2.4 run with the reference's layer_norm,
@@ -252,4 +257,4 @@ def test_encoder_layer_without_torch_layers(student):
     with student.forbid("transformer_encoder_layer", *TEL_APIS):
         got = student.transformer_encoder_layer(x, layer_params(layer), case.heads, mask=_keep_arg(keep))
     # only the forbidden calls are judged here: a wrong value is charged by the tests above
-    assert_true(isinstance(got, torch.Tensor), "your transformer_encoder_layer did not return a tensor.", TEL_HINT)
+    assert_true(isinstance(got, torch.Tensor), N_("your transformer_encoder_layer did not return a tensor."), TEL_HINT)

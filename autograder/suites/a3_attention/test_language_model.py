@@ -16,34 +16,35 @@ from autograder.suites.a3_attention.strategies import assignment_threads  # noqa
 from autograder.suites.a3_attention.strategies import SuccessorLM, ToyLM
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, generator, rand, randint, randn, seeds
+from shared.i18n import N_
 
 
-LM_HINT = ("next-token loss: the logits at position i predict the token at i + 1, so score logits[:, :-1] "
-           "against tokens[:, 1:] (shift by one); per position logsumexp(z) - z[target]; average over the "
-           "targets that are not ignore_index")
-SHIFT_HINT = ("shift by one: logits[:, :-1] (positions 0 .. L-2) are scored against tokens[:, 1:] (positions "
-              "1 .. L-1); the last position has no target and the first token is never predicted")
-IGNORE_HINT = ("targets equal to ignore_index count neither in the sum nor in the number of terms: divide by "
-               "the number of targets != ignore_index, not by B * (L - 1); use the ignore_index argument")
-STABLE_HINT = ("-log softmax(z)[y] = logsumexp(z) - z[y]: torch.logsumexp subtracts the row max, so logits of "
-               "+-1e4 stay finite; log(softmax(z)) underflows to log(0) = -inf and exp(z) overflows")
+LM_HINT = (N_("next-token loss: the logits at position i predict the token at i + 1, so score logits[:, :-1] "
+              "against tokens[:, 1:] (shift by one); per position logsumexp(z) - z[target]; average over the "
+              "targets that are not ignore_index"))
+SHIFT_HINT = (N_("shift by one: logits[:, :-1] (positions 0 .. L-2) are scored against tokens[:, 1:] (positions 1 "
+                 ".. L-1); the last position has no target and the first token is never predicted"))
+IGNORE_HINT = (N_("targets equal to ignore_index count neither in the sum nor in the number of terms: divide by "
+                  "the number of targets != ignore_index, not by B * (L - 1); use the ignore_index argument"))
+STABLE_HINT = (N_("-log softmax(z)[y] = logsumexp(z) - z[y]: torch.logsumexp subtracts the row max, so logits of "
+                  "+-1e4 stay finite; log(softmax(z)) underflows to log(0) = -inf and exp(z) overflows"))
 LM_APIS = ("torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss", "torch.nn.CrossEntropyLoss.forward",
            "torch.nn.functional.log_softmax", "torch.log_softmax")
 
-GEN_HINT = ("generation: each step calls model(tokens) on the whole sequence so far, takes the LAST position's "
-            "logits model(tokens)[:, -1, :], calls sample_next_token once on the whole batch with the "
-            "generator (and temperature, top_k, top_p), and appends the new tokens (torch.cat along dim 1)")
-LAST_HINT = ("the next token comes from the logits of the LAST position, model(tokens)[:, -1, :], the prediction "
-             "after everything generated so far")
-EOS_HINT = ("eos: a row that has produced eos_token_id keeps producing it (replace whatever was sampled for that "
-            "row); stop as soon as EVERY row has produced eos (then fewer than max_new_tokens tokens are added), "
-            "else after max_new_tokens steps; an eos inside the prompt does not count")
-CALLS_HINT = ("call sample_next_token exactly once per step on the (B, V) last-position logits of the WHOLE "
-              "batch (also the rows that have finished), so the generator's random stream does not depend on "
-              "which rows are done")
-RNG_HINT = ("use only the generator argument for randomness: pass it to sample_next_token (generator=generator in "
-            "torch.rand / torch.randint / torch.multinomial), never the global RNG (torch.rand(shape), "
-            "torch.rand_like, torch.multinomial without generator=) nor a generator of your own")
+GEN_HINT = (N_("generation: each step calls model(tokens) on the whole sequence so far, takes the LAST position's "
+               "logits model(tokens)[:, -1, :], calls sample_next_token once on the whole batch with the generator "
+               "(and temperature, top_k, top_p), and appends the new tokens (torch.cat along dim 1)"))
+LAST_HINT = (N_("the next token comes from the logits of the LAST position, model(tokens)[:, -1, :], the "
+                "prediction after everything generated so far"))
+EOS_HINT = (N_("eos: a row that has produced eos_token_id keeps producing it (replace whatever was sampled for "
+               "that row); stop as soon as EVERY row has produced eos (then fewer than max_new_tokens tokens are "
+               "added), else after max_new_tokens steps; an eos inside the prompt does not count"))
+CALLS_HINT = (N_("call sample_next_token exactly once per step on the (B, V) last-position logits of the WHOLE "
+                 "batch (also the rows that have finished), so the generator's random stream does not depend on "
+                 "which rows are done"))
+RNG_HINT = (N_("use only the generator argument for randomness: pass it to sample_next_token (generator=generator "
+               "in torch.rand / torch.randint / torch.multinomial), never the global RNG (torch.rand(shape), "
+               "torch.rand_like, torch.multinomial without generator=) nor a generator of your own"))
 
 
 def _cross_entropy(logits, tokens, ignore_index=-100):
@@ -86,7 +87,7 @@ def test_lm_loss_shift_by_one(student):
     logits = 20.0 * F.one_hot(torch.roll(tokens, -1, dims=1), vocab).to(torch.float64)
     logits = logits + randn(logits.shape, 52, scale=0.1)
     expected = _cross_entropy(logits, tokens)
-    assert_close(student.lm_loss(logits, tokens), expected, name="lm_loss of a perfect next-token model",
+    assert_close(student.lm_loss(logits, tokens), expected, name=N_("lm_loss of a perfect next-token model"),
                  hint=SHIFT_HINT)
 
 
@@ -103,7 +104,8 @@ def test_lm_loss_ignore_index(student, ignore_index):
     tokens[3, 2] = ignore_index
     expected = _cross_entropy(logits, tokens, ignore_index=ignore_index)
     assert_close(student.lm_loss(logits, tokens, ignore_index=ignore_index), expected,
-                 name=f"lm_loss with ignore_index={ignore_index}", hint=IGNORE_HINT)
+                 name=N_("lm_loss with ignore_index={ignore_index}").format(
+                     ignore_index=ignore_index), hint=IGNORE_HINT)
 
 
 @pytest.mark.task("3.3")
@@ -116,7 +118,8 @@ def test_lm_loss_large_logits(student, dtype, scale):
     logits, tokens = _lm_batch(55, 3, 8, 11, dtype, scale=1.0, p_ignore=0.2)
     logits = logits / logits.abs().max() * scale
     expected = _cross_entropy(logits, tokens)
-    assert_close(student.lm_loss(logits, tokens), expected, name=f"lm_loss with logits up to {scale:g}",
+    assert_close(student.lm_loss(logits, tokens), expected, name=N_("lm_loss with logits up to {scale:g}").format(
+        scale=scale),
                  hint=STABLE_HINT)
 
 
@@ -132,10 +135,10 @@ def test_lm_loss_gradients(student, seed, b, length, vocab):
     _cross_entropy(t_logits, tokens).backward()
     s_logits = logits.clone().requires_grad_(True)
     student.lm_loss(s_logits, tokens).backward()
-    assert_true(s_logits.grad is not None, "no gradient reached the logits: keep the computation differentiable.",
-                "use torch operations only (no .item(), .detach() or .numpy()) between the logits and the loss")
-    assert_close(s_logits.grad, t_logits.grad, name="gradient of the logits",
-                 hint=LM_HINT + "; the last position and the ignored targets get zero gradient")
+    assert_true(s_logits.grad is not None, N_("no gradient reached the logits: keep the computation differentiable."),
+                N_("use torch operations only (no .item(), .detach() or .numpy()) between the logits and the loss"))
+    assert_close(s_logits.grad, t_logits.grad, name=N_("gradient of the logits"),
+                 hint=LM_HINT + N_("; the last position and the ignored targets get zero gradient"))
 
 
 @pytest.mark.task("3.3")
@@ -147,7 +150,7 @@ def test_lm_loss_without_cross_entropy(student):
     with student.forbid("lm_loss", *LM_APIS):
         got = student.lm_loss(logits, tokens)
     # only the forbidden calls are judged here: a wrong value is charged by the tests above
-    assert_true(isinstance(got, torch.Tensor), "your lm_loss did not return a tensor.", LM_HINT)
+    assert_true(isinstance(got, torch.Tensor), N_("your lm_loss did not return a tensor."), LM_HINT)
 
 
 # ---------------------------------------------------------------------- 3.4 generate
@@ -192,7 +195,7 @@ def test_generate_matches_reference(student, reference, case, seed, b, length, v
     prompt = randint((b, length), seed, 0, vocab)
     expected = reference.generate(ToyLM(vocab, seed + 1), prompt, new, generator(seed + 2), **cfg)
     got = _generate(student, reference, ToyLM(vocab, seed + 1), prompt, new, generator(seed + 2), **cfg)
-    assert_close(got, expected, name="generated tokens", hint=GEN_HINT)
+    assert_close(got, expected, name=N_("generated tokens"), hint=GEN_HINT)
 
 
 @pytest.mark.task("3.4")
@@ -207,7 +210,7 @@ def test_generate_greedy_closed_form(student, reference, seed, b, length, vocab,
     for _ in range(new):                                   # the greedy chain, built here
         tokens = torch.cat([tokens, model.logits(tokens)[:, -1].argmax(-1, keepdim=True)], dim=1)
     got = _generate(student, reference, model, prompt, new, generator(seed + 2), temperature=0.0)
-    assert_close(got, tokens, name="greedy generated tokens", hint=LAST_HINT + "; " + GEN_HINT)
+    assert_close(got, tokens, name=N_("greedy generated tokens"), hint=LAST_HINT + "; " + GEN_HINT)
 
 
 @pytest.mark.task("3.4")
@@ -223,21 +226,24 @@ def test_generate_calls(student, reference, case):
     with student.substitute({"sample_next_token": sampler}):
         got = student.generate(model, prompt, new, generator(63), **cfg)
     assert_true(isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 4 + new) and got.dtype == torch.int64,
-                f"your generate must return an int64 tensor of shape (B, L + max_new_tokens) = (3, {4 + new}) "
-                "here (no eos_token_id).", GEN_HINT)
-    assert_true(len(model.calls) == new, f"your generate called the model {len(model.calls)} times for "
-                                         f"{new} new tokens; expected once per step.", GEN_HINT)
+                N_("your generate must return an int64 tensor of shape (B, L + max_new_tokens) = (3, {value}) here "
+                   "(no eos_token_id).").format(value=4 + new), GEN_HINT)
+    assert_true(len(model.calls) == new, N_("your generate called the model {calls} times for {new} new tokens; "
+                                            "expected once per step.").format(
+                                                calls=len(model.calls), new=new), GEN_HINT)
     for i, seen in enumerate(model.calls):
-        assert_close(seen, got[:, :4 + i], name=f"tokens given to the model at step {i + 1}",
-                     hint="call the model on the whole sequence so far: the prompt and every token generated "
-                          "before this step", check_dtype=False)
-    assert_true(len(sampler.calls) == new, f"your generate called sample_next_token {len(sampler.calls)} times "
-                                           f"for {new} new tokens; expected once per step.", CALLS_HINT)
+        assert_close(seen, got[:, :4 + i], name=N_("tokens given to the model at step {value}").format(value=i + 1),
+                     hint=N_("call the model on the whole sequence so far: the prompt and every token generated "
+                             "before this step"), check_dtype=False)
+    assert_true(len(sampler.calls) == new, N_("your generate called sample_next_token {calls} times for {new} new "
+                                              "tokens; expected once per step.").format(
+                                                  calls=len(sampler.calls), new=new), CALLS_HINT)
     for i, (logits, temperature, top_k, top_p) in enumerate(sampler.calls):
-        assert_close(logits, model.logits(got[:, :4 + i])[:, -1], name=f"logits given to sample_next_token at "
-                                                                       f"step {i + 1}", hint=LAST_HINT)
+        assert_close(logits, model.logits(got[:, :4 + i])[:, -1], name=N_("logits given to sample_next_token at "
+                                                                          "step {value}").format(
+                                                                              value=i + 1), hint=LAST_HINT)
         assert_true((temperature, top_k, top_p) == (cfg.get("temperature", 1.0), cfg.get("top_k"), cfg.get("top_p")),
-                    "your generate did not pass temperature, top_k and top_p on to sample_next_token.", GEN_HINT)
+                    N_("your generate did not pass temperature, top_k and top_p on to sample_next_token."), GEN_HINT)
 
 
 @pytest.mark.task("3.4")
@@ -252,7 +258,7 @@ def test_generate_eos_sticky_and_early_stop(student, reference):
     expected = torch.tensor([[0, 0, 1, 2, 3, 4, 5],
                              [1, 2, 3, 4, 5, 5, 5],
                              [3, 4, 5, 5, 5, 5, 5]])
-    assert_close(got, expected, name="generated tokens with eos_token_id", hint=EOS_HINT)
+    assert_close(got, expected, name=N_("generated tokens with eos_token_id"), hint=EOS_HINT)
 
 
 @pytest.mark.task("3.4")
@@ -264,10 +270,10 @@ def test_generate_eos_limits(student, reference):
     model = SuccessorLM(vocab)
     prompt = torch.tensor([[2, 5], [0, 3]])                # row 0 ends in eos: it has not produced it
     got = _generate(student, reference, model, prompt, 3, generator(65), temperature=0.0, eos_token_id=eos)
-    assert_close(got, torch.tensor([[2, 5, 0, 1, 2], [0, 3, 4, 5, 5]]), name="generated tokens (eos in the prompt)",
+    assert_close(got, torch.tensor([[2, 5, 0, 1, 2], [0, 3, 4, 5, 5]]), name=N_("generated tokens (eos in the prompt)"),
                  hint=EOS_HINT)
     got = _generate(student, reference, model, prompt, 0, generator(65), temperature=0.0, eos_token_id=eos)
-    assert_close(got, prompt, name="generate with max_new_tokens=0", hint="0 steps return the prompt unchanged")
+    assert_close(got, prompt, name=N_("generate with max_new_tokens=0"), hint=N_("0 steps return the prompt unchanged"))
 
 
 @pytest.mark.task("3.4")
@@ -289,8 +295,9 @@ def test_generate_eos_sampling_matches_reference(student, reference, seed):
                                **kwargs)
     steps = expected.shape[1] - prompt.shape[1]
     assert_true(all(c[0].shape[0] == prompt.shape[0] for c in sampler.calls),
-                "your generate called sample_next_token on only some rows of the batch.", CALLS_HINT)
-    assert_close(got, expected, name=f"generated tokens (the reference stops after {steps} steps)",
+                N_("your generate called sample_next_token on only some rows of the batch."), CALLS_HINT)
+    assert_close(got, expected, name=N_("generated tokens (the reference stops after {steps} steps)").format(
+        steps=steps),
                  hint=EOS_HINT + "; " + CALLS_HINT)
 
 
@@ -309,7 +316,7 @@ def test_generate_uses_only_generator(student, reference, case):
             results.append(_generate(student, reference, ToyLM(vocab, 84, scale=1.0), prompt, 10,
                                      generator(gen_seed), **cfg))
     assert_true(torch.equal(results[0], results[1]),
-                "two calls with generators seeded the same gave different tokens under different states of "
-                "the global random generators.", RNG_HINT)
-    assert_true(not torch.equal(results[0], results[2]), "generators with different seeds gave the same tokens.",
+                N_("two calls with generators seeded the same gave different tokens under different states of the "
+                   "global random generators."), RNG_HINT)
+    assert_true(not torch.equal(results[0], results[2]), N_("generators with different seeds gave the same tokens."),
                 RNG_HINT)

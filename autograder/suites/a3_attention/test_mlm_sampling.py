@@ -16,21 +16,22 @@ from autograder.suites.a3_attention.strategies import assignment_threads  # noqa
 from autograder.suites.a3_attention.strategies import filtered_probs, nucleus_logits
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randint, randn, seeds
+from shared.i18n import N_
 
 
 N_SD = 5.0
 VOCAB, MASK_ID, SPECIAL = 1000, 3, (0, 1, 2)
-MLM_HINT = ("BERT masked language model (MLM): choose each non-special token with probability mask_prob "
-            "(15%); of the chosen, 80% -> [MASK], 10% -> a random id in [0, vocab_size), 10% unchanged "
-            "(80/10/10); labels = original id at chosen positions, -100 elsewhere")
-SPLIT_HINT = ("80/10/10: draw one more uniform number per chosen token: below 0.8 -> mask_token_id, "
-              "0.8-0.9 -> random id uniform in [0, vocab_size), 0.9-1 -> keep the token")
-GEN_HINT = ("use only the generator argument for randomness (generator=generator in torch.rand / "
-            "torch.randint / torch.bernoulli / torch.multinomial), never the global RNG or a fixed seed")
-SAMPLE_HINT = ("sampling: divide the logits by the temperature, keep the top-k logits (others -inf), then "
-               "top-p (nucleus): sort the probabilities in decreasing order and keep the smallest prefix "
-               "whose cumulative probability reaches top_p (the token that crosses top_p is kept, and "
-               "always at least one token); renormalise and draw with torch.multinomial(..., generator=generator)")
+MLM_HINT = (N_("BERT masked language model (MLM): choose each non-special token with probability mask_prob (15%); "
+               "of the chosen, 80% -> [MASK], 10% -> a random id in [0, vocab_size), 10% unchanged (80/10/10); "
+               "labels = original id at chosen positions, -100 elsewhere"))
+SPLIT_HINT = (N_("80/10/10: draw one more uniform number per chosen token: below 0.8 -> mask_token_id, 0.8-0.9 -> "
+                 "random id uniform in [0, vocab_size), 0.9-1 -> keep the token"))
+GEN_HINT = (N_("use only the generator argument for randomness (generator=generator in torch.rand / torch.randint "
+               "/ torch.bernoulli / torch.multinomial), never the global RNG or a fixed seed"))
+SAMPLE_HINT = (N_("sampling: divide the logits by the temperature, keep the top-k logits (others -inf), then top-p "
+                  "(nucleus): sort the probabilities in decreasing order and keep the smallest prefix whose "
+                  "cumulative probability reaches top_p (the token that crosses top_p is kept, and always at least "
+                  "one token); renormalise and draw with torch.multinomial(..., generator=generator)"))
 
 
 def _within(count: float, n: int, p: float) -> tuple[bool, float]:
@@ -63,8 +64,9 @@ def test_mask_tokens_selection_rate(student, mask_prob):
     n = int(non_special.sum())
     chosen = int((labels != -100).sum())
     ok, z = _within(chosen, n, mask_prob)
-    assert_true(ok, f"your mask_tokens chose {chosen / n:.2%} of the non-special tokens "
-                    f"({z:.1f} standard deviations from mask_prob = {mask_prob:.0%}).", MLM_HINT)
+    assert_true(ok, N_("your mask_tokens chose {value:.2%} of the non-special tokens ({z:.1f} standard deviations "
+                       "from mask_prob = {mask_prob:.0%}).").format(
+                           value=chosen / n, z=z, mask_prob=mask_prob), MLM_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -78,7 +80,7 @@ def test_mask_tokens_80_10_10(student, seed):
                                          special_token_ids=SPECIAL)
     chosen = labels != -100
     c = int(chosen.sum())
-    assert_true(c > 1000, "your mask_tokens chose almost no tokens (labels are -100 nearly everywhere).", MLM_HINT)
+    assert_true(c > 1000, N_("your mask_tokens chose almost no tokens (labels are -100 nearly everywhere)."), MLM_HINT)
     got, orig = inputs[chosen], tokens[chosen]
     # a random id equals [MASK] or the original token with probability 1/VOCAB each
     expected = {"[MASK]": 0.8 + 0.1 / VOCAB, "unchanged": 0.1 + 0.1 / VOCAB, "random": 0.1 * (1 - 2 / VOCAB)}
@@ -86,14 +88,15 @@ def test_mask_tokens_80_10_10(student, seed):
               "random": int(((got != MASK_ID) & (got != orig)).sum())}
     for kind, p in expected.items():
         ok, z = _within(counts[kind], c, p)
-        assert_true(ok, f"your mask_tokens made {counts[kind] / c:.1%} of the chosen tokens '{kind}' "
-                        f"({z:.1f} standard deviations from the expected {p:.1%}).", SPLIT_HINT)
+        assert_true(ok, N_("your mask_tokens made {value:.1%} of the chosen tokens '{kind}' ({z:.1f} standard "
+                           "deviations from the expected {p:.1%}).").format(
+                               value=counts[kind] / c, kind=kind, z=z, p=p), SPLIT_HINT)
     rand_ids = got[(got != MASK_ID) & (got != orig)].to(torch.float64)
     assert_true(bool(((rand_ids >= 0) & (rand_ids < VOCAB)).all()),
-                "your random replacement ids are outside [0, vocab_size).", SPLIT_HINT)
+                N_("your random replacement ids are outside [0, vocab_size)."), SPLIT_HINT)
     mean_sd = VOCAB / math.sqrt(12) / math.sqrt(max(len(rand_ids), 1))
     assert_true(abs(float(rand_ids.mean()) - (VOCAB - 1) / 2) <= N_SD * mean_sd + 5,
-                "your random replacement ids are not uniform over [0, vocab_size) (their mean is off).",
+                N_("your random replacement ids are not uniform over [0, vocab_size) (their mean is off)."),
                 SPLIT_HINT)
 
 
@@ -110,18 +113,18 @@ def test_mask_tokens_labels(student, seed, b, length, p):
     for name, t in (("inputs", inputs), ("labels", labels)):
         assert_true(isinstance(t, torch.Tensor) and tuple(t.shape) == tuple(tokens.shape)
                     and t.dtype == torch.int64,
-                    f"your {name} must be an int64 tensor with the shape of tokens.", MLM_HINT)
+                    N_("your {name} must be an int64 tensor with the shape of tokens.").format(name=name), MLM_HINT)
     chosen = labels != -100
-    assert_close(labels[chosen], tokens[chosen], name="labels at the chosen positions",
-                 hint="labels hold the ORIGINAL token id at every chosen position (also where it was "
-                      "replaced by [MASK] or a random id)")
-    assert_close(inputs[~chosen], tokens[~chosen], name="inputs at positions that were not chosen",
-                 hint="labels are -100 exactly at the positions that were not chosen, and those inputs "
-                      "keep their token")
+    assert_close(labels[chosen], tokens[chosen], name=N_("labels at the chosen positions"),
+                 hint=N_("labels hold the ORIGINAL token id at every chosen position (also where it was replaced "
+                         "by [MASK] or a random id)"))
+    assert_close(inputs[~chosen], tokens[~chosen], name=N_("inputs at positions that were not chosen"),
+                 hint=N_("labels are -100 exactly at the positions that were not chosen, and those inputs keep "
+                         "their token"))
     if p == 1.0:
         non_special = ~torch.isin(tokens, torch.tensor(SPECIAL))
-        assert_close(chosen, non_special, name="chosen positions with mask_prob=1",
-                     hint="with mask_prob = 1 every non-special token is chosen")
+        assert_close(chosen, non_special, name=N_("chosen positions with mask_prob=1"),
+                     hint=N_("with mask_prob = 1 every non-special token is chosen"))
 
 
 @pytest.mark.task("3.1")
@@ -138,10 +141,10 @@ def test_mask_tokens_never_masks_special_tokens(student, p):
                                          special_token_ids=specials)
     special = torch.isin(tokens, torch.tensor(specials))
     assert_true(bool((labels[special] == -100).all()),
-                "your mask_tokens chose special tokens (their labels must be -100).",
-                "special tokens are never chosen: exclude positions whose id is in special_token_ids")
-    assert_close(inputs[special], tokens[special], name="inputs at special tokens",
-                 hint="special tokens are never chosen, so they are never replaced")
+                N_("your mask_tokens chose special tokens (their labels must be -100)."),
+                N_("special tokens are never chosen: exclude positions whose id is in special_token_ids"))
+    assert_close(inputs[special], tokens[special], name=N_("inputs at special tokens"),
+                 hint=N_("special tokens are never chosen, so they are never replaced"))
 
 
 @pytest.mark.task("3.1")
@@ -160,12 +163,12 @@ def test_mask_tokens_uses_only_generator(student, seed):
                                                special_token_ids=SPECIAL))
     (in1, lab1), (in2, lab2), (in3, lab3) = results
     same = torch.equal(in1, in2) and torch.equal(lab1, lab2)
-    assert_true(same, "two calls with generators seeded the same gave different results under different states "
-                      "of the global random generators.", GEN_HINT)
+    assert_true(same, N_("two calls with generators seeded the same gave different results under different states "
+                         "of the global random generators."), GEN_HINT)
     assert_true(not torch.equal(lab1 != -100, lab3 != -100),
-                "generators with different seeds chose the same positions.", GEN_HINT)
+                N_("generators with different seeds chose the same positions."), GEN_HINT)
     assert_true(not torch.equal(in1[lab1 != -100], in3[lab1 != -100]) or not torch.equal(lab1, lab3),
-                "generators with different seeds replaced the tokens in the same way.", GEN_HINT)
+                N_("generators with different seeds replaced the tokens in the same way."), GEN_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -180,8 +183,8 @@ def test_mask_tokens_random_ids_cover_the_vocabulary(student, vocab):
     n = tokens.numel()
     bad = inputs[(inputs < 0) | (inputs >= vocab)]
     if bad.numel():
-        assert_true(False, f"your random replacement ids include {int(bad[0])}, outside [0, vocab_size) = "
-                           f"[0, {vocab}).", SPLIT_HINT)
+        assert_true(False, N_("your random replacement ids include {value}, outside [0, vocab_size) = [0, {vocab}).").format(
+            value=int(bad[0]), vocab=vocab), SPLIT_HINT)
     counts = torch.bincount(inputs.reshape(-1), minlength=vocab)
     # a random id equal to [MASK] or to the kept token cannot be told apart: check the others,
     # each drawn with probability 0.1 / vocab
@@ -189,11 +192,12 @@ def test_mask_tokens_random_ids_cover_the_vocabulary(student, vocab):
         if i in (token, mask_id):
             continue
         ok, z = _within(int(counts[i]), n, 0.1 / vocab)
-        assert_true(ok, f"your random replacement ids contain {i} {int(counts[i])} times in {n} chosen tokens "
-                        f"({z:.1f} standard deviations from the expected {n * 0.1 / vocab:.0f}): the ids must be "
-                        f"uniform over 0 .. vocab_size - 1 = {vocab - 1}.",
-                    "random ids are uniform over [0, vocab_size), both ends included: 0 and vocab_size - 1 "
-                    "(torch.randint(0, vocab_size, ...) excludes its upper bound, vocab_size itself); " + SPLIT_HINT)
+        assert_true(ok, N_("your random replacement ids contain {i} {value} times in {n} chosen tokens ({z:.1f} "
+                           "standard deviations from the expected {value2:.0f}): the ids must be uniform over 0 .. "
+                           "vocab_size - 1 = {value3}.").format(
+                               i=i, value=int(counts[i]), n=n, z=z, value2=n * 0.1 / vocab, value3=vocab - 1),
+                    N_("random ids are uniform over [0, vocab_size), both ends included: 0 and vocab_size - 1 "
+                       "(torch.randint(0, vocab_size, ...) excludes its upper bound, vocab_size itself); ") + SPLIT_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -205,14 +209,16 @@ def test_mask_tokens_int32_tokens(student):
     inputs, labels = student.mask_tokens(tokens, VOCAB, MASK_ID, generator(22), mask_prob=0.5,
                                          special_token_ids=SPECIAL)
     assert_true(isinstance(inputs, torch.Tensor) and inputs.dtype == torch.int32 and inputs.shape == tokens.shape,
-                f"your inputs have dtype {getattr(inputs, 'dtype', None)}; expected int32 like the tokens.",
-                "inputs keep the tokens' dtype (they are fed to the model like the tokens)")
+                N_("your inputs have dtype {inputs}; expected int32 like the tokens.").format(
+                    inputs=getattr(inputs, 'dtype', None)),
+                N_("inputs keep the tokens' dtype (they are fed to the model like the tokens)"))
     assert_true(isinstance(labels, torch.Tensor) and labels.dtype == torch.int64 and labels.shape == tokens.shape,
-                f"your labels have dtype {getattr(labels, 'dtype', None)}; expected int64 (torch.long).",
-                "labels are always int64: they hold -100 and are the class-index targets F.cross_entropy expects "
-                "(labels = torch.where(chosen, tokens.long(), -100))")
+                N_("your labels have dtype {labels}; expected int64 (torch.long).").format(
+                    labels=getattr(labels, 'dtype', None)),
+                N_("labels are always int64: they hold -100 and are the class-index targets F.cross_entropy "
+                   "expects (labels = torch.where(chosen, tokens.long(), -100))"))
     chosen = labels != -100
-    assert_close(labels[chosen], tokens[chosen].long(), name="labels at the chosen positions", hint=MLM_HINT)
+    assert_close(labels[chosen], tokens[chosen].long(), name=N_("labels at the chosen positions"), hint=MLM_HINT)
 
 
 # ---------------------------------------------------------------------- 3.2 sample_next_token
@@ -226,9 +232,9 @@ def test_sample_temperature_zero_is_argmax(student, seed, b, vocab, extra):
     """3.2 sample_next_token with temperature 0 is greedy argmax"""
     logits = randn((b, vocab), seed, torch.float32, scale=3.0)
     got = student.sample_next_token(logits, generator(seed), temperature=0.0, **extra)
-    assert_close(got, logits.argmax(-1), name="greedy token ids",
-                 hint="temperature == 0 means greedy decoding: return logits.argmax(-1) (an int64 tensor (B,)) "
-                      "without dividing by zero")
+    assert_close(got, logits.argmax(-1), name=N_("greedy token ids"),
+                 hint=N_("temperature == 0 means greedy decoding: return logits.argmax(-1) (an int64 tensor (B,)) "
+                         "without dividing by zero"))
 
 
 SAMPLING_CASES = {
@@ -256,17 +262,18 @@ def test_sample_distribution(student, case):
     logits = torch.stack(rows).repeat(n, 1).to(torch.float32)
     got = student.sample_next_token(logits, generator(seed), **cfg)
     assert_true(isinstance(got, torch.Tensor) and tuple(got.shape) == (2 * n,) and got.dtype == torch.int64,
-                "your sample_next_token must return an int64 tensor of shape (B,).", SAMPLE_HINT)
+                N_("your sample_next_token must return an int64 tensor of shape (B,)."), SAMPLE_HINT)
     for j, row in enumerate(rows):
         p, _ = filtered_probs(row.to(torch.float32).numpy(), cfg["temperature"], cfg["top_k"], cfg["top_p"])
         counts = np.bincount(got[j::2].numpy(), minlength=vocab)
-        assert_true(len(counts) == vocab, "your sample_next_token returned ids outside [0, V).", SAMPLE_HINT)
+        assert_true(len(counts) == vocab, N_("your sample_next_token returned ids outside [0, V)."), SAMPLE_HINT)
         removed = int(counts[p == 0].sum())
-        assert_true(removed == 0, f"your samples include tokens that the top-k / top-p filters remove "
-                                  f"({removed} of {n} draws).", SAMPLE_HINT)
+        assert_true(removed == 0, N_("your samples include tokens that the top-k / top-p filters remove ({removed} "
+                                     "of {n} draws).").format(removed=removed, n=n), SAMPLE_HINT)
         worst = max(_within(int(counts[i]), n, float(p[i]))[1] for i in range(vocab))
-        assert_true(worst <= N_SD, f"the empirical frequency of one token is {worst:.1f} standard deviations "
-                                   f"away from its renormalised probability (allowed {N_SD:g}).", SAMPLE_HINT)
+        assert_true(worst <= N_SD, N_("the empirical frequency of one token is {worst:.1f} standard deviations "
+                                      "away from its renormalised probability (allowed {N_SD:g}).").format(
+                                          worst=worst, N_SD=N_SD), SAMPLE_HINT)
 
 
 @pytest.mark.task("3.2")
@@ -277,9 +284,9 @@ def test_sample_tiny_top_p_keeps_one_token(student, temperature, top_k):
     """3.2 sample_next_token with a tiny top_p always keeps (and returns) the most probable token"""
     logits = randn((300, 20), 61, torch.float32, scale=1.0)
     got = student.sample_next_token(logits, generator(62), temperature=temperature, top_k=top_k, top_p=1e-6)
-    assert_close(got, logits.argmax(-1), name="token ids with top_p = 1e-6",
-                 hint="top-p (nucleus) always keeps at least one token: the most probable one, even when "
-                      "its probability alone exceeds top_p")
+    assert_close(got, logits.argmax(-1), name=N_("token ids with top_p = 1e-6"),
+                 hint=N_("top-p (nucleus) always keeps at least one token: the most probable one, even when its "
+                         "probability alone exceeds top_p"))
 
 
 @pytest.mark.task("3.2")
@@ -289,8 +296,8 @@ def test_sample_top_k_one_is_argmax(student):
     """3.2 sample_next_token with top_k=1 always returns the argmax"""
     logits = randn((200, 15), 71, torch.float32)
     got = student.sample_next_token(logits, generator(72), top_k=1)
-    assert_close(got, logits.argmax(-1), name="token ids with top_k = 1",
-                 hint="top-k keeps the k largest logits and sets the others to -inf before the softmax")
+    assert_close(got, logits.argmax(-1), name=N_("token ids with top_k = 1"),
+                 hint=N_("top-k keeps the k largest logits and sets the others to -inf before the softmax"))
 
 
 SAMPLER_RNG_CASES = {
@@ -313,7 +320,7 @@ def test_sample_uses_only_generator(student, case):
         with student.global_seed(global_seed):
             results.append(student.sample_next_token(logits, generator(gen_seed), **SAMPLER_RNG_CASES[case]))
     assert_true(torch.equal(results[0], results[1]),
-                "two calls with generators seeded the same gave different tokens under different states of the "
-                "global random generators.", GEN_HINT)
+                N_("two calls with generators seeded the same gave different tokens under different states of the "
+                   "global random generators."), GEN_HINT)
     assert_true(not torch.equal(results[0], results[2]),
-                "generators with different seeds gave the same tokens.", GEN_HINT)
+                N_("generators with different seeds gave the same tokens."), GEN_HINT)

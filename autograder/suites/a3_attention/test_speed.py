@@ -15,6 +15,7 @@ from autograder.suites.a3_attention.strategies import assignment_threads  # noqa
 from autograder.suites.a3_attention.strategies import causal_mask_closed_form
 from shared.devices import DEVICES
 from shared.strategies import generator, randint, randn
+from shared.i18n import N_
 
 
 SIZES = {
@@ -22,8 +23,8 @@ SIZES = {
     "many heads": dict(b=2, length=16, e=512, heads=256),
     "many sequences": dict(b=512, length=8, e=32, heads=2),
 }
-HINT = ("vectorize: compute all heads and all batch items at once; reshape (B, L, E) -> (B, H, L, E/H) "
-        "with view + transpose and use batched matmuls, no Python loop over heads or batch items")
+HINT = (N_("vectorize: compute all heads and all batch items at once; reshape (B, L, E) -> (B, H, L, E/H) with "
+           "view + transpose and use batched matmuls, no Python loop over heads or batch items"))
 
 
 def _args(b, length, e, heads, device):
@@ -80,8 +81,8 @@ def test_encoder_layer_speed(perf, device):
     """2.4 transformer_encoder_layer is vectorized over the sequences of the batch (within 3x of the reference)"""
     x, params, heads, mask = _encoder_args(b=1024, length=4, e=16, heads=2, ff=32, device=device)
     perf.check("transformer_encoder_layer", x, params, heads, mask=mask, rounds=7,
-               hint="vectorize: run the attention, the feed-forward network and the layer norms on the whole "
-                    "(B, L, E) batch at once, no Python loop over the sequences, positions or heads")
+               hint=N_("vectorize: run the attention, the feed-forward network and the layer norms on the whole "
+                       "(B, L, E) batch at once, no Python loop over the sequences, positions or heads"))
 
 
 # ---------------------------------------------------------------------- 3.3 lm_loss
@@ -109,6 +110,6 @@ def test_lm_loss_speed(perf, device, size):
     logits = randn((b, length, vocab), 9, torch.float32, device, scale=2.0)
     tokens = randint((b, length), 10, 0, vocab, device)
     perf.check("lm_loss", logits, tokens, rounds=7,
-               hint="vectorize: compute logsumexp(z) - z[target] for all (batch, position) pairs at once "
-                    "(reshape to (B*(L-1), V), torch.logsumexp and gather), no Python loop over sequences or "
-                    "positions")
+               hint=N_("vectorize: compute logsumexp(z) - z[target] for all (batch, position) pairs at once "
+                       "(reshape to (B*(L-1), V), torch.logsumexp and gather), no Python loop over sequences or "
+                       "positions"))

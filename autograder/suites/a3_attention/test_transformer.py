@@ -11,20 +11,21 @@ from autograder.suites.a3_attention.strategies import (keep_mask, mha_cases, mha
 from shared.compare import assert_close, assert_true
 from shared.strategies import randn, seeds
 from shared.tolerances import tolerance
+from shared.i18n import N_
 
 
-MHA_HINT = ("multi-head attention: in_proj_weight stacks [W_q; W_k; W_v] (rows 0:E, E:2E, 2E:3E); "
-            "project, split E into H heads of size E/H ((B, L, E) -> (B, H, L, E/H)), attend per head "
-            "with softmax(QK^T / sqrt(E/H)) V in one batched call, concatenate the heads back to "
-            "(B, L, E) and apply out_proj; the returned weights are averaged over the heads")
-MHA_MASK_HINT = ("mask: here True/1 = may attend (the opposite of nn.MultiheadAttention's attn_mask); "
-                 "a (Lq, Lk) mask is shared by the whole batch, a (B, Lq, Lk) mask is per batch item, "
-                 "and both are broadcast over the heads (insert a head axis)")
+MHA_HINT = (N_("multi-head attention: in_proj_weight stacks [W_q; W_k; W_v] (rows 0:E, E:2E, 2E:3E); project, "
+               "split E into H heads of size E/H ((B, L, E) -> (B, H, L, E/H)), attend per head with softmax(QK^T "
+               "/ sqrt(E/H)) V in one batched call, concatenate the heads back to (B, L, E) and apply out_proj; "
+               "the returned weights are averaged over the heads"))
+MHA_MASK_HINT = (N_("mask: here True/1 = may attend (the opposite of nn.MultiheadAttention's attn_mask); a (Lq, "
+                    "Lk) mask is shared by the whole batch, a (B, Lq, Lk) mask is per batch item, and both are "
+                    "broadcast over the heads (insert a head axis)"))
 MHA_APIS = ("torch.nn.functional.scaled_dot_product_attention", "torch.nn.MultiheadAttention.forward",
             "torch.nn.functional.multi_head_attention_forward")
-PE_HINT = ("positional encoding: PE[pos, 2i] = sin(pos * 10000^(-2i/d_model)) in the even columns and "
-           "PE[pos, 2i+1] = cos(pos * 10000^(-2i/d_model)) in the odd columns (i = column // 2; the "
-           "exponent uses 2i, not the column index); for odd d_model the last column is a sin column")
+PE_HINT = (N_("positional encoding: PE[pos, 2i] = sin(pos * 10000^(-2i/d_model)) in the even columns and PE[pos, "
+              "2i+1] = cos(pos * 10000^(-2i/d_model)) in the odd columns (i = column // 2; the exponent uses 2i, "
+              "not the column index); for odd d_model the last column is a sin column"))
 
 
 def _torch_mha(mha, query, key, value, keep=None):
@@ -50,8 +51,8 @@ def test_mha_matches_torch(student, case):
     with torch.no_grad():
         expected = _torch_mha(mha, query, key, value)
     got = student.multi_head_attention(query, key, value, case.heads, *mha_params(mha))
-    assert_close(got[1], expected[1], name="attention weights (averaged over heads)", hint=MHA_HINT)
-    assert_close(got[0], expected[0], name="multi-head attention output", hint=MHA_HINT)
+    assert_close(got[1], expected[1], name=N_("attention weights (averaged over heads)"), hint=MHA_HINT)
+    assert_close(got[0], expected[0], name=N_("multi-head attention output"), hint=MHA_HINT)
 
 
 @pytest.mark.task("2.1")
@@ -70,8 +71,8 @@ def test_mha_mask_matches_torch(student, case, mask_shape, mseed, as_int):
         expected = _torch_mha(mha, query, key, value, keep)
     got = student.multi_head_attention(query, key, value, case.heads, *mha_params(mha),
                                        mask=keep.to(torch.int64) if as_int else keep)
-    assert_close(got[0], expected[0], name="masked multi-head attention output", hint=MHA_MASK_HINT)
-    assert_close(got[1], expected[1], name="masked attention weights (averaged over heads)", hint=MHA_MASK_HINT)
+    assert_close(got[0], expected[0], name=N_("masked multi-head attention output"), hint=MHA_MASK_HINT)
+    assert_close(got[1], expected[1], name=N_("masked attention weights (averaged over heads)"), hint=MHA_MASK_HINT)
 
 
 @pytest.mark.task("2.1")
@@ -87,10 +88,10 @@ def test_mha_matches_reference_fully_masked(student, reference, case, mseed):
     keep[0, 0] = False                                  # at least one fully masked row
     expected = reference.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
     got = student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
-    hint = MHA_MASK_HINT + ("; a fully masked row must give zero attention (then out_proj's bias), not NaN: "
-                            "reuse your scaled_dot_product_attention")
-    assert_close(got[1], expected[1], name="attention weights (averaged over heads)", hint=hint)
-    assert_close(got[0], expected[0], name="multi-head attention output", hint=hint)
+    hint = MHA_MASK_HINT + (N_("; a fully masked row must give zero attention (then out_proj's bias), not NaN: "
+                               "reuse your scaled_dot_product_attention"))
+    assert_close(got[1], expected[1], name=N_("attention weights (averaged over heads)"), hint=hint)
+    assert_close(got[0], expected[0], name=N_("multi-head attention output"), hint=hint)
 
 
 @pytest.mark.task("2.1")
@@ -116,10 +117,11 @@ def test_mha_gradients_match_torch(student, case, mseed, masked):
     for name, mine, ref in zip(names, s_in + params, t_in + t_params):
         if ref is None:
             continue
-        assert_true(mine.grad is not None, f"no gradient reached {name}: keep the computation differentiable.",
-                    "use torch operations only (no .detach(), .item() or .numpy(), no new tensors built "
-                    "from .data) on the path from the inputs and weights to the output")
-        assert_close(mine.grad, ref.grad, name=f"gradient of {name}", hint=MHA_HINT)
+        assert_true(mine.grad is not None, N_("no gradient reached {name}: keep the computation differentiable.").format(
+            name=name),
+                    N_("use torch operations only (no .detach(), .item() or .numpy(), no new tensors built from "
+                       ".data) on the path from the inputs and weights to the output"))
+        assert_close(mine.grad, ref.grad, name=N_("gradient of {name}").format(name=name), hint=MHA_HINT)
 
 
 @pytest.mark.task("2.1")
@@ -159,7 +161,7 @@ def test_positional_encoding_closed_form(student, length, d_model):
     expected = _pe_closed_form(length, d_model)
     # float32 angles pos * w (pos < 100) carry ~1e-5 absolute rounding before sin/cos
     assert_close(student.sinusoidal_positional_encoding(length, d_model), expected,
-                 name="positional encoding", hint=PE_HINT, loosen=10)
+                 name=N_("positional encoding"), hint=PE_HINT, loosen=10)
 
 
 @pytest.mark.task("2.2")
@@ -171,10 +173,10 @@ def test_positional_encoding_odd_d_model(student, d_model):
     pe = student.sinusoidal_positional_encoding(12, d_model)
     expected = _pe_closed_form(12, d_model)
     assert_true(isinstance(pe, torch.Tensor) and tuple(pe.shape) == (12, d_model),
-                "your positional encoding does not have shape (length, d_model) for an odd d_model.", PE_HINT)
-    assert_close(pe[:, -1], expected[:, -1], name="last column of the positional encoding (odd d_model)",
+                N_("your positional encoding does not have shape (length, d_model) for an odd d_model."), PE_HINT)
+    assert_close(pe[:, -1], expected[:, -1], name=N_("last column of the positional encoding (odd d_model)"),
                  hint=PE_HINT, loosen=10)       # float32 rounding of the angles, as above
-    assert_close(pe, expected, name="positional encoding", hint=PE_HINT, loosen=10)
+    assert_close(pe, expected, name=N_("positional encoding"), hint=PE_HINT, loosen=10)
 
 
 @pytest.mark.task("2.2")
@@ -189,7 +191,7 @@ def test_positional_encoding_relative_shift(student):
     shifted_sin = s * torch.cos(k * w) + c * torch.sin(k * w)   # sin(a + b) = sin a cos b + cos a sin b
     shifted_cos = c * torch.cos(k * w) - s * torch.sin(k * w)
     expected = torch.stack([shifted_sin, shifted_cos], dim=-1).reshape(-1, d_model)
-    assert_close(pe[k:], expected, name="shifted positional encoding", hint=PE_HINT,
+    assert_close(pe[k:], expected, name=N_("shifted positional encoding"), hint=PE_HINT,
                  tol=tolerance(torch.float32), loosen=10)   # float32 result and float32 angle rounding
     assert_close(pe[0], torch.tensor([0.0, 1.0] * (d_model // 2), dtype=torch.float64),
-                 name="positional encoding at position 0", hint=PE_HINT)
+                 name=N_("positional encoding at position 0"), hint=PE_HINT)

@@ -67,7 +67,8 @@ def _expected(case, dtype=torch.float64, training=True, device="cpu"):
     return out, rm, rv
 
 
-def _check_running(actual_mean, actual_var, initial_mean, initial_var, expected_mean, expected_var, when="the call"):
+def _check_running(actual_mean, actual_var, initial_mean, initial_var, expected_mean, expected_var,
+                   when=N_("the call")):
     """The running statistics after the student's call: first were they changed at all
     (in place), then the mean (momentum), then the variance (unbiased estimate)."""
     unchanged = (torch.equal(actual_mean.cpu(), initial_mean.cpu())
@@ -120,7 +121,7 @@ def test_batch_norm2d_running_statistics_default_momentum(student):
         F.batch_norm(x, rm_t, rv_t, training=True)
         student.batch_norm2d(x.clone(), rm_s, rv_s)
     _check_running(rm_s, rv_s, torch.zeros(c, dtype=torch.float64), torch.ones(c, dtype=torch.float64),
-                   rm_t, rv_t, when="three training calls")
+                   rm_t, rv_t, when=N_("three training calls"))
 
 
 @pytest.mark.task("1.6")
@@ -174,7 +175,7 @@ def test_batch_norm2d_gradients(student, case, training):
         assert_close(mine[i].grad, ref[i].grad, name=N_("gradient of {name}").format(name=name), hint=GRAD_HINT)
     if training:          # the running statistics move also when x requires grad
         _, rm0, rv0, _, _ = case.tensors()
-        _check_running(mine[1], mine[2], rm0, rv0, ref[1], ref[2], when="a call with x requiring grad")
+        _check_running(mine[1], mine[2], rm0, rv0, ref[1], ref[2], when=N_("a call with x requiring grad"))
 
 
 @pytest.mark.task("1.6")

@@ -226,22 +226,21 @@ def test_generate_calls(student, reference, case):
     with student.substitute({"sample_next_token": sampler}):
         got = student.generate(model, prompt, new, generator(63), **cfg)
     assert_true(isinstance(got, torch.Tensor) and tuple(got.shape) == (3, 4 + new) and got.dtype == torch.int64,
-                N_("your generate must return an int64 tensor of shape (B, L + max_new_tokens) = (3, {value}) here "
-                   "(no eos_token_id).").format(value=4 + new), GEN_HINT)
+                N_("your generate must return an int64 tensor of shape (B, L + max_new_tokens) = (3, {length}) here "
+                   "(no eos_token_id).").format(length=4 + new), GEN_HINT)
     assert_true(len(model.calls) == new, N_("your generate called the model {calls} times for {new} new tokens; "
                                             "expected once per step.").format(
                                                 calls=len(model.calls), new=new), GEN_HINT)
     for i, seen in enumerate(model.calls):
-        assert_close(seen, got[:, :4 + i], name=N_("tokens given to the model at step {value}").format(value=i + 1),
+        assert_close(seen, got[:, :4 + i], name=N_("tokens given to the model at step {step}").format(step=i + 1),
                      hint=N_("call the model on the whole sequence so far: the prompt and every token generated "
                              "before this step"), check_dtype=False)
     assert_true(len(sampler.calls) == new, N_("your generate called sample_next_token {calls} times for {new} new "
                                               "tokens; expected once per step.").format(
                                                   calls=len(sampler.calls), new=new), CALLS_HINT)
     for i, (logits, temperature, top_k, top_p) in enumerate(sampler.calls):
-        assert_close(logits, model.logits(got[:, :4 + i])[:, -1], name=N_("logits given to sample_next_token at "
-                                                                          "step {value}").format(
-                                                                              value=i + 1), hint=LAST_HINT)
+        assert_close(logits, model.logits(got[:, :4 + i])[:, -1],
+                     name=N_("logits given to sample_next_token at step {step}").format(step=i + 1), hint=LAST_HINT)
         assert_true((temperature, top_k, top_p) == (cfg.get("temperature", 1.0), cfg.get("top_k"), cfg.get("top_p")),
                     N_("your generate did not pass temperature, top_k and top_p on to sample_next_token."), GEN_HINT)
 

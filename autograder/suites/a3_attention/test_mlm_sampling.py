@@ -22,7 +22,7 @@ from shared.i18n import N_
 N_SD = 5.0
 VOCAB, MASK_ID, SPECIAL = 1000, 3, (0, 1, 2)
 MLM_HINT = (N_("BERT masked language model (MLM): choose each non-special token with probability mask_prob (15%); "
-               "of the chosen, 80% -> [MASK], 10% -> a random id in [0, vocab_size), 10% unchanged (80/10/10); "
+               "of the chosen, 80% -> [MASK], 10% -> a random id in [0, vocab_size), 10% kept as they are (80/10/10); "
                "labels = original id at chosen positions, -100 elsewhere"))
 SPLIT_HINT = (N_("80/10/10: draw one more uniform number per chosen token: below 0.8 -> mask_token_id, 0.8-0.9 -> "
                  "random id uniform in [0, vocab_size), 0.9-1 -> keep the token"))
@@ -64,9 +64,9 @@ def test_mask_tokens_selection_rate(student, mask_prob):
     n = int(non_special.sum())
     chosen = int((labels != -100).sum())
     ok, z = _within(chosen, n, mask_prob)
-    assert_true(ok, N_("your mask_tokens chose {value:.2%} of the non-special tokens ({z:.1f} standard deviations "
+    assert_true(ok, N_("your mask_tokens chose {rate:.2%} of the non-special tokens ({z:.1f} standard deviations "
                        "from mask_prob = {mask_prob:.0%}).").format(
-                           value=chosen / n, z=z, mask_prob=mask_prob), MLM_HINT)
+                           rate=chosen / n, z=z, mask_prob=mask_prob), MLM_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -88,9 +88,9 @@ def test_mask_tokens_80_10_10(student, seed):
               "random": int(((got != MASK_ID) & (got != orig)).sum())}
     for kind, p in expected.items():
         ok, z = _within(counts[kind], c, p)
-        assert_true(ok, N_("your mask_tokens made {value:.1%} of the chosen tokens '{kind}' ({z:.1f} standard "
+        assert_true(ok, N_("your mask_tokens made {share:.1%} of the chosen tokens '{kind}' ({z:.1f} standard "
                            "deviations from the expected {p:.1%}).").format(
-                               value=counts[kind] / c, kind=kind, z=z, p=p), SPLIT_HINT)
+                               share=counts[kind] / c, kind=kind, z=z, p=p), SPLIT_HINT)
     rand_ids = got[(got != MASK_ID) & (got != orig)].to(torch.float64)
     assert_true(bool(((rand_ids >= 0) & (rand_ids < VOCAB)).all()),
                 N_("your random replacement ids are outside [0, vocab_size)."), SPLIT_HINT)
@@ -183,8 +183,8 @@ def test_mask_tokens_random_ids_cover_the_vocabulary(student, vocab):
     n = tokens.numel()
     bad = inputs[(inputs < 0) | (inputs >= vocab)]
     if bad.numel():
-        assert_true(False, N_("your random replacement ids include {value}, outside [0, vocab_size) = [0, {vocab}).").format(
-            value=int(bad[0]), vocab=vocab), SPLIT_HINT)
+        assert_true(False, N_("your random replacement ids include {token_id}, outside [0, vocab_size) = "
+                              "[0, {vocab}).").format(token_id=int(bad[0]), vocab=vocab), SPLIT_HINT)
     counts = torch.bincount(inputs.reshape(-1), minlength=vocab)
     # a random id equal to [MASK] or to the kept token cannot be told apart: check the others,
     # each drawn with probability 0.1 / vocab
@@ -192,10 +192,10 @@ def test_mask_tokens_random_ids_cover_the_vocabulary(student, vocab):
         if i in (token, mask_id):
             continue
         ok, z = _within(int(counts[i]), n, 0.1 / vocab)
-        assert_true(ok, N_("your random replacement ids contain {i} {value} times in {n} chosen tokens ({z:.1f} "
-                           "standard deviations from the expected {value2:.0f}): the ids must be uniform over 0 .. "
-                           "vocab_size - 1 = {value3}.").format(
-                               i=i, value=int(counts[i]), n=n, z=z, value2=n * 0.1 / vocab, value3=vocab - 1),
+        assert_true(ok, N_("your random replacement ids contain {i} {count} times in {n} chosen tokens ({z:.1f} "
+                           "standard deviations from the expected {expected:.0f}): the ids must be uniform over 0 .. "
+                           "vocab_size - 1 = {last}.").format(
+                               i=i, count=int(counts[i]), n=n, z=z, expected=n * 0.1 / vocab, last=vocab - 1),
                     N_("random ids are uniform over [0, vocab_size), both ends included: 0 and vocab_size - 1 "
                        "(torch.randint(0, vocab_size, ...) excludes its upper bound, vocab_size itself); ") + SPLIT_HINT)
 
@@ -209,12 +209,12 @@ def test_mask_tokens_int32_tokens(student):
     inputs, labels = student.mask_tokens(tokens, VOCAB, MASK_ID, generator(22), mask_prob=0.5,
                                          special_token_ids=SPECIAL)
     assert_true(isinstance(inputs, torch.Tensor) and inputs.dtype == torch.int32 and inputs.shape == tokens.shape,
-                N_("your inputs have dtype {inputs}; expected int32 like the tokens.").format(
-                    inputs=getattr(inputs, 'dtype', None)),
+                N_("your inputs have dtype {dtype}; expected int32 like the tokens.").format(
+                    dtype=getattr(inputs, "dtype", None)),
                 N_("inputs keep the tokens' dtype (they are fed to the model like the tokens)"))
     assert_true(isinstance(labels, torch.Tensor) and labels.dtype == torch.int64 and labels.shape == tokens.shape,
-                N_("your labels have dtype {labels}; expected int64 (torch.long).").format(
-                    labels=getattr(labels, 'dtype', None)),
+                N_("your labels have dtype {dtype}; expected int64 (torch.long).").format(
+                    dtype=getattr(labels, "dtype", None)),
                 N_("labels are always int64: they hold -100 and are the class-index targets F.cross_entropy "
                    "expects (labels = torch.where(chosen, tokens.long(), -100))"))
     chosen = labels != -100

@@ -12,13 +12,15 @@ from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, c
 from shared.compare import assert_close
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
+from shared.i18n import N_
 
 
-Q_HINT = ("x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise, with abar looked up at each sample's 0-based "
-          "timestep t and reshaped to (B, 1, ..., 1) so it broadcasts over inputs of any rank")
-ONE_BASED = "Your result matches abar[t - 1]: timesteps are 0-based (t = 0 is the first noising step, abar_0 = 1 - beta_0)."
-NO_SQRT = "Your result matches abar_t * x0: the signal coefficient is sqrt(abar_t), not abar_t."
-NO_SQRT_NOISE = "Your result matches (1 - abar_t) * noise: the noise coefficient is sqrt(1 - abar_t)."
+Q_HINT = (N_("x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise, with abar looked up at each sample's 0-based "
+             "timestep t and reshaped to (B, 1, ..., 1) so it broadcasts over inputs of any rank"))
+ONE_BASED = N_("Your result matches abar[t - 1]: timesteps are 0-based (t = 0 is the first noising step, abar_0 = 1 - "
+               "beta_0).")
+NO_SQRT = N_("Your result matches abar_t * x0: the signal coefficient is sqrt(abar_t), not abar_t.")
+NO_SQRT_NOISE = N_("Your result matches (1 - abar_t) * noise: the noise coefficient is sqrt(1 - abar_t).")
 
 
 def q_sample_mistakes(x0, t, noise, abar):
@@ -42,7 +44,7 @@ def test_q_sample_matches_reference(student, reference, rank, data, seed, kind, 
     x0, noise = randn(shape, seed, dtype), randn(shape, seed + 1, dtype)
     t = randint((shape[0],), seed + 2, 0, T)
     expected = reference.q_sample(x0, t, noise, abar)
-    check(student.q_sample(x0, t, noise, abar), expected, name="q_sample output", hint=Q_HINT,
+    check(student.q_sample(x0, t, noise, abar), expected, name=N_("q_sample output"), hint=Q_HINT,
           mistakes=q_sample_mistakes(x0, t, noise, abar), loosen=loosen_for(dtype))
 
 
@@ -57,7 +59,7 @@ def test_q_sample_closed_form(student, seed, kind, T):
     t = torch.tensor([0, T - 1, int(randint((), seed + 2, 0, T)), 0, T // 2])
     expected = torch.stack([math.sqrt(abar[i]) * x0[b] + math.sqrt(1 - abar[i]) * noise[b]
                             for b, i in enumerate(t.tolist())])
-    check(student.q_sample(x0, t, noise, abar), expected, name="q_sample output", hint=Q_HINT,
+    check(student.q_sample(x0, t, noise, abar), expected, name=N_("q_sample output"), hint=Q_HINT,
           mistakes=q_sample_mistakes(x0, t, noise, abar))
 
 
@@ -77,5 +79,5 @@ def test_q_sample_speed(perf, device):
     t = randint((shape[0],), 2, 0, 1000, device)
     abar = abar_for("linear", 1000, device)
     perf.check("q_sample", x0, t, noise, abar,
-               hint="vectorize: gather abar[t] for the whole batch at once and broadcast it as (B, 1, ..., 1); "
-                    "no Python loop over samples")
+               hint=N_("vectorize: gather abar[t] for the whole batch at once and broadcast it as (B, 1, ..., 1); "
+                       "no Python loop over samples"))

@@ -13,21 +13,24 @@ from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.models_a4 import TinyEpsModel
 from shared.strategies import float_dtypes, randint, randn, seeds
+from shared.i18n import N_
 
 
-POST_HINT = ("posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 7): mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0 "
-             "+ sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t; posterior variance beta_tilde_t = "
-             "(1 - abar_{t-1}) / (1 - abar_t) * beta_t shaped (B, 1, ..., 1); abar_{-1} = 1 at t = 0 (0-based)")
-POST_VAR_BETA = "Your variance equals beta_t: the posterior variance is beta_tilde_t, not beta_t."
-X0_HINT = "x0_hat = (x_t - sqrt(1 - abar_t) * eps) / sqrt(abar_t) inverts q_sample (0-based t, broadcast per sample)"
-DDPM_HINT = ("DDPM step: x0_hat from eps, then the posterior mean of q(x_{t-1} | x_t, x0_hat) plus "
-             "sqrt(beta_tilde_t) * noise, where the posterior variance is beta_tilde_t = (1 - abar_{t-1}) / "
-             "(1 - abar_t) * beta_t (fixed_small); no clipping of x0_hat; no noise at the final step (t = 0)")
-DDPM_BETA = "Your step matches sqrt(beta_t) * noise: the noise scale is the posterior variance beta_tilde_t, not beta_t."
-FINAL_HINT = ("at the final step (t = 0) no noise is added: x_{-1} is the posterior mean, which equals x0_hat "
-              "because abar_{-1} = 1")
-LOSS_HINT = ("epsilon-prediction loss: x_t = q_sample(x0, t, noise), then mean((noise - model(x_t, t))^2) over all "
-             "elements: the target is the noise, the model is called as model(x_t, t)")
+POST_HINT = (N_("posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 7): mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0 "
+                "+ sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t; posterior variance beta_tilde_t = (1 - "
+                "abar_{t-1}) / (1 - abar_t) * beta_t shaped (B, 1, ..., 1); abar_{-1} = 1 at t = 0 (0-based)"))
+POST_VAR_BETA = N_("Your variance equals beta_t: the posterior variance is beta_tilde_t, not beta_t.")
+X0_HINT = N_("x0_hat = (x_t - sqrt(1 - abar_t) * eps) / sqrt(abar_t) inverts q_sample (0-based t, broadcast per "
+             "sample)")
+DDPM_HINT = (N_("DDPM step: x0_hat from eps, then the posterior mean of q(x_{t-1} | x_t, x0_hat) plus "
+                "sqrt(beta_tilde_t) * noise, where the posterior variance is beta_tilde_t = (1 - abar_{t-1}) / (1 "
+                "- abar_t) * beta_t (fixed_small); no clipping of x0_hat; no noise at the final step (t = 0)"))
+DDPM_BETA = N_("Your step matches sqrt(beta_t) * noise: the noise scale is the posterior variance beta_tilde_t, not "
+               "beta_t.")
+FINAL_HINT = (N_("at the final step (t = 0) no noise is added: x_{-1} is the posterior mean, which equals x0_hat "
+                 "because abar_{-1} = 1"))
+LOSS_HINT = (N_("epsilon-prediction loss: x_t = q_sample(x0, t, noise), then mean((noise - model(x_t, t))^2) over "
+                "all elements: the target is the noise, the model is called as model(x_t, t)"))
 
 
 def _coefficients(betas, t):
@@ -55,10 +58,10 @@ def test_q_posterior_mean_variance_matches_reference(student, reference, shape, 
     mean, var = reference.q_posterior_mean_variance(x0, xt, t, betas)
     got = student.q_posterior_mean_variance(x0, xt, t, betas)
     assert_true(isinstance(got, (tuple, list)) and len(got) == 2,
-                "q_posterior_mean_variance must return a tuple (mean, variance).", POST_HINT)
-    check(got[1], var, name="posterior variance", hint=POST_HINT,
+                N_("q_posterior_mean_variance must return a tuple (mean, variance)."), POST_HINT)
+    check(got[1], var, name=N_("posterior variance"), hint=POST_HINT,
           mistakes=[(view_b(betas[t], xt), POST_VAR_BETA)], loosen=loosen_for(dtype))
-    check(got[0], mean, name="posterior mean", hint=POST_HINT, loosen=loosen_for(dtype))
+    check(got[0], mean, name=N_("posterior mean"), hint=POST_HINT, loosen=loosen_for(dtype))
 
 
 @pytest.mark.task("2.1")
@@ -76,10 +79,10 @@ def test_q_posterior_mean_variance_closed_form(student, seed, kind, T):
     var = torch.tensor([r[3] for r in rows], dtype=torch.float64).reshape(4, 1, 1)
     got = student.q_posterior_mean_variance(x0, xt, torch.tensor(ts), betas)
     assert_true(isinstance(got, (tuple, list)) and len(got) == 2,
-                "q_posterior_mean_variance must return a tuple (mean, variance).", POST_HINT)
-    check(got[1], var, name="posterior variance", hint=POST_HINT,
+                N_("q_posterior_mean_variance must return a tuple (mean, variance)."), POST_HINT)
+    check(got[1], var, name=N_("posterior variance"), hint=POST_HINT,
           mistakes=[(betas[ts].reshape(4, 1, 1), POST_VAR_BETA)])
-    assert_close(got[0], mean, name="posterior mean", hint=POST_HINT)
+    assert_close(got[0], mean, name=N_("posterior mean"), hint=POST_HINT)
 
 
 # ---- 2.2 x0 prediction ------------------------------------------------------------------
@@ -94,7 +97,7 @@ def test_predict_x0_from_eps_matches_reference(student, reference, shape, seed, 
     xt, eps = randn(shape, seed, dtype), randn(shape, seed + 1, dtype)
     t = randint((shape[0],), seed + 2, 0, T)
     check(student.predict_x0_from_eps(xt, t, eps, abar), reference.predict_x0_from_eps(xt, t, eps, abar),
-          name="predict_x0_from_eps output", hint=X0_HINT, loosen=loosen_for(dtype))
+          name=N_("predict_x0_from_eps output"), hint=X0_HINT, loosen=loosen_for(dtype))
 
 
 @pytest.mark.task("2.2")
@@ -110,7 +113,7 @@ def test_predict_x0_from_eps_inverts_q_sample(student, reference, shape, seed, k
     xt = reference.q_sample(x0, t, noise, abar)
     # 1 / sqrt(abar_t) reaches ~1e5 at the end of the cosine schedule: the round trip
     # loses ~1e-11 absolute in float64, just above atol 1e-10.
-    assert_close(student.predict_x0_from_eps(xt, t, noise, abar), x0, name="recovered x0", hint=X0_HINT, loosen=100)
+    assert_close(student.predict_x0_from_eps(xt, t, noise, abar), x0, name=N_("recovered x0"), hint=X0_HINT, loosen=100)
 
 
 # ---- 2.3 DDPM step ------------------------------------------------------------------------
@@ -126,7 +129,7 @@ def test_ddpm_step_matches_reference(student, reference, shape, seed, kind, T, d
     eps, xt, noise = (randn(shape, seed + i, dtype) for i in range(3))
     expected = reference.ddpm_step(eps, t, xt, betas, noise)
     wrong_var = (expected - math.sqrt(_coefficients(betas, t)[3]) * noise + math.sqrt(float(betas[t])) * noise)
-    check(student.ddpm_step(eps, t, xt, betas, noise), expected, name="ddpm_step output", hint=DDPM_HINT,
+    check(student.ddpm_step(eps, t, xt, betas, noise), expected, name=N_("ddpm_step output"), hint=DDPM_HINT,
           mistakes=[(wrong_var, DDPM_BETA)], loosen=loosen_for(dtype))
 
 
@@ -141,7 +144,7 @@ def test_ddpm_step_final_step_adds_no_noise(student, seed, kind, T, dtype):
     eps, xt, noise = (randn((3, 2, 4), seed + i, dtype) for i in range(3))
     abar0 = 1 - float(betas[0])
     expected = (xt - math.sqrt(1 - abar0) * eps) / math.sqrt(abar0)
-    assert_close(student.ddpm_step(eps, 0, xt, betas, noise), expected, name="ddpm_step output at t = 0",
+    assert_close(student.ddpm_step(eps, 0, xt, betas, noise), expected, name=N_("ddpm_step output at t = 0"),
                  hint=FINAL_HINT, loosen=loosen_for(dtype))
 
 
@@ -159,7 +162,7 @@ def test_ddpm_step_closed_form(student, seed, kind, T, data):
     x0_hat = (xt - math.sqrt(1 - abar) * eps) / math.sqrt(abar)
     expected = c_x0 * x0_hat + c_xt * xt + math.sqrt(var) * noise
     wrong_var = c_x0 * x0_hat + c_xt * xt + math.sqrt(float(betas[t])) * noise
-    check(student.ddpm_step(eps, t, xt, betas, noise), expected, name="ddpm_step output", hint=DDPM_HINT,
+    check(student.ddpm_step(eps, t, xt, betas, noise), expected, name=N_("ddpm_step output"), hint=DDPM_HINT,
           mistakes=[(wrong_var, DDPM_BETA)])
 
 
@@ -177,8 +180,8 @@ def test_ddpm_step_speed(perf, device):
     eps, xt, noise = (randn((1024, *shape[1:]), i, torch.float32, device).repeat(32, 1, 1, 1) for i in range(3))
     betas = betas_for("cosine", 1000, device)
     perf.check("ddpm_step", eps, 500, xt, betas, noise,
-               hint="vectorize: the whole batch shares t, so the coefficients are scalars applied to whole "
-                    "tensors; no Python loop over samples")
+               hint=N_("vectorize: the whole batch shares t, so the coefficients are scalars applied to whole "
+                       "tensors; no Python loop over samples"))
 
 
 # ---- 2.4 loss -----------------------------------------------------------------------------
@@ -196,7 +199,7 @@ def test_diffusion_loss_matches_reference(student, reference, shape, seed, kind,
     expected = reference.diffusion_loss(model, x0, t, noise, abar)
     wrong_target = torch.nn.functional.mse_loss(model(reference.q_sample(x0, t, noise, abar), t), x0)
     check(student.diffusion_loss(model, x0, t, noise, abar), expected, name="diffusion_loss", hint=LOSS_HINT,
-          mistakes=[(wrong_target, "Your loss compares the model output with x0: the target is the noise.")],
+          mistakes=[(wrong_target, N_("Your loss compares the model output with x0: the target is the noise."))],
           loosen=loosen_for(dtype))
 
 
@@ -217,10 +220,11 @@ def test_diffusion_loss_calls_model_on_x_t(student, reference, seed, kind, T):
         return out.clone()
 
     loss = student.diffusion_loss(model, x0, t, noise, abar)
-    assert_true(len(calls) == 1, f"your diffusion_loss called the model {len(calls)} times; expected once.",
+    assert_true(len(calls) == 1, N_("your diffusion_loss called the model {calls} times; expected once.").format(
+        calls=len(calls)),
                 LOSS_HINT)
-    assert_close(calls[0][0], reference.q_sample(x0, t, noise, abar), name="x_t passed to the model", hint=LOSS_HINT)
-    assert_close(calls[0][1], t, name="t passed to the model", hint=LOSS_HINT, check_dtype=False)
+    assert_close(calls[0][0], reference.q_sample(x0, t, noise, abar), name=N_("x_t passed to the model"), hint=LOSS_HINT)
+    assert_close(calls[0][1], t, name=N_("t passed to the model"), hint=LOSS_HINT, check_dtype=False)
     assert_close(loss, ((noise - out) ** 2).mean(), name="diffusion_loss", hint=LOSS_HINT)
 
 
@@ -240,7 +244,7 @@ def test_diffusion_loss_gradient(student, reference, seed, kind, T):
     x_stu = randn((3, 3, 4, 4), seed, requires_grad=True)
     loss = student.diffusion_loss(model, x_stu, t, noise, abar)
     assert_true(isinstance(loss, torch.Tensor) and loss.requires_grad,
-                "your diffusion_loss is not differentiable with respect to x0.",
-                "compute the loss with torch operations only (no .item(), .detach() or numpy)")
+                N_("your diffusion_loss is not differentiable with respect to x0."),
+                N_("compute the loss with torch operations only (no .item(), .detach() or numpy)"))
     loss.backward()
-    assert_close(x_stu.grad, x_ref.grad, name="gradient of diffusion_loss w.r.t. x0", hint=LOSS_HINT)
+    assert_close(x_stu.grad, x_ref.grad, name=N_("gradient of diffusion_loss w.r.t. x0"), hint=LOSS_HINT)

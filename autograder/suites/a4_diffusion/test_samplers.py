@@ -17,29 +17,30 @@ from hypothesis import strategies as st
 from autograder.suites.a4_diffusion.strategies import EpsModel, abar_for, batch_shapes, betas_for, kinds
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, generator, seeds
+from shared.i18n import N_
 
 
-DDPM_SAMPLE_HINT = ("DDPM sampling: x = torch.randn(shape, generator=generator, dtype=dtype) (x_T); then for "
-                    "t = T-1, T-2, ..., 0 (every step, down to and including t = 0): eps = model(x, "
-                    "torch.full((B,), t)); noise = torch.randn(shape, generator=generator, dtype=dtype) when t > 0 "
-                    "(zeros at t = 0, nothing drawn); x = ddpm_step(eps, t, x, betas, noise)")
-DDIM_SAMPLE_HINT = ("DDIM sampling: ratio = T // num_steps; leading timesteps (num_steps-1)*ratio, ..., ratio, 0; "
-                    "x = torch.randn(shape, generator=generator, dtype=dtype); per step eps = model(x, "
-                    "torch.full((B,), t)), noise = torch.randn(shape, generator=generator, dtype=dtype) only when "
-                    "eta > 0, x = ddim_step(eps, t, t_prev = t - ratio, x, alphas_cumprod, eta, noise)")
-FIRST_DRAW_HINT = ("the chain starts from x_T = torch.randn(shape, generator=generator, dtype=dtype): the first "
-                   "draw of the generator, in the samples' dtype (drawing in another dtype and casting gives other "
-                   "numbers)")
-TIMESTEP_HINT = ("call the model once per step with the 0-based timestep as a LongTensor (B,), "
-                 "torch.full((B,), t): DDPM visits t = T-1, T-2, ..., 0")
-LEADING_HINT = ("leading spacing (diffusers' timestep_spacing='leading'): ratio = T // num_steps and the timesteps "
-                "are (num_steps-1)*ratio, ..., 2*ratio, ratio, 0, i.e. they start at (num_steps-1)*ratio, not at "
-                "T-1, and always end at 0")
-TPREV_HINT = ("each DDIM step goes from t to t_prev = t - ratio (the next timestep of the sampler), not to t - 1; "
-              "the last step has t_prev = -ratio < 0 (abar = 1)")
-RNG_HINT = ("draw every random number from the generator argument (torch.randn(shape, generator=generator, "
-            "dtype=dtype)) and pass it as noise to the step; never torch.randn_like or noise=None (both use the "
-            "global RNG)")
+DDPM_SAMPLE_HINT = (N_("DDPM sampling: x = torch.randn(shape, generator=generator, dtype=dtype) (x_T); then for t "
+                       "= T-1, T-2, ..., 0 (every step, down to and including t = 0): eps = model(x, "
+                       "torch.full((B,), t)); noise = torch.randn(shape, generator=generator, dtype=dtype) when t "
+                       "> 0 (zeros at t = 0, nothing drawn); x = ddpm_step(eps, t, x, betas, noise)"))
+DDIM_SAMPLE_HINT = (N_("DDIM sampling: ratio = T // num_steps; leading timesteps (num_steps-1)*ratio, ..., ratio, "
+                       "0; x = torch.randn(shape, generator=generator, dtype=dtype); per step eps = model(x, "
+                       "torch.full((B,), t)), noise = torch.randn(shape, generator=generator, dtype=dtype) only "
+                       "when eta > 0, x = ddim_step(eps, t, t_prev = t - ratio, x, alphas_cumprod, eta, noise)"))
+FIRST_DRAW_HINT = (N_("the chain starts from x_T = torch.randn(shape, generator=generator, dtype=dtype): the first "
+                      "draw of the generator, in the samples' dtype (drawing in another dtype and casting gives "
+                      "other numbers)"))
+TIMESTEP_HINT = (N_("call the model once per step with the 0-based timestep as a LongTensor (B,), torch.full((B,), "
+                    "t): DDPM visits t = T-1, T-2, ..., 0"))
+LEADING_HINT = (N_("leading spacing (diffusers' timestep_spacing='leading'): ratio = T // num_steps and the "
+                   "timesteps are (num_steps-1)*ratio, ..., 2*ratio, ratio, 0, i.e. they start at "
+                   "(num_steps-1)*ratio, not at T-1, and always end at 0"))
+TPREV_HINT = (N_("each DDIM step goes from t to t_prev = t - ratio (the next timestep of the sampler), not to t - "
+                 "1; the last step has t_prev = -ratio < 0 (abar = 1)"))
+RNG_HINT = (N_("draw every random number from the generator argument (torch.randn(shape, generator=generator, "
+               "dtype=dtype)) and pass it as noise to the step; never torch.randn_like or noise=None (both use the "
+               "global RNG)"))
 
 
 def _ddpm(student, reference, *args, **kwargs):
@@ -66,7 +67,7 @@ def test_ddpm_sample_matches_reference(student, reference, shape, seed, kind, T,
     expected = reference.ddpm_sample(model, shape, betas, generator(seed), dtype=dtype)
     got = _ddpm(student, reference, model, shape, betas, generator(seed), dtype=dtype)
     # float32: T steps of float32 arithmetic on O(1) samples
-    assert_close(got, expected, name="ddpm_sample output", hint=DDPM_SAMPLE_HINT,
+    assert_close(got, expected, name=N_("ddpm_sample output"), hint=DDPM_SAMPLE_HINT,
                  loosen=10 if dtype == torch.float32 else 1)
 
 
@@ -80,13 +81,15 @@ def test_ddpm_sample_calls(student, reference, dtype):
     betas = betas_for("linear", T)
     model = EpsModel(torch.cumprod(1 - betas, 0), 2, 5)
     _ddpm(student, reference, model, shape, betas, generator(6), dtype=dtype)
-    assert_true(len(model.calls) == T, f"your ddpm_sample called the model {len(model.calls)} times for T = {T} "
-                                       f"steps; expected once per step.", DDPM_SAMPLE_HINT)
+    assert_true(len(model.calls) == T, N_("your ddpm_sample called the model {calls} times for T = {T} steps; "
+                                          "expected once per step.").format(
+                                              calls=len(model.calls), T=T), DDPM_SAMPLE_HINT)
     first = torch.randn(shape, generator=generator(6), dtype=dtype)
-    assert_close(model.calls[0][0], first, name="x passed to the model at the first step (x_T)", hint=FIRST_DRAW_HINT)
+    assert_close(model.calls[0][0], first, name=N_("x passed to the model at the first step (x_T)"), hint=FIRST_DRAW_HINT)
     for i, (_, t) in enumerate(model.calls):
         assert_close(t, torch.full((shape[0],), T - 1 - i, dtype=torch.long),
-                     name=f"timesteps passed to the model at call {i + 1}", hint=TIMESTEP_HINT)
+                     name=N_("timesteps passed to the model at call {call}").format(call=i + 1),
+                     hint=TIMESTEP_HINT)
 
 
 @pytest.mark.task("4.1")
@@ -99,9 +102,9 @@ def test_ddpm_sample_single_step(student, reference):
     x = torch.randn((4, 3, 5), generator=generator(8), dtype=torch.float64)
     expected = (x - math.sqrt(0.3) * model.eps(x, torch.zeros(4, dtype=torch.long))) / math.sqrt(0.7)
     got = _ddpm(student, reference, model, (4, 3, 5), betas, generator(8), dtype=torch.float64)
-    assert_close(got, expected, name="ddpm_sample output (T = 1)",
-                 hint="at t = 0 the step returns the posterior mean, which is x0_hat = (x - sqrt(1 - abar_0) eps) / "
-                      "sqrt(abar_0): no noise is added; " + DDPM_SAMPLE_HINT)
+    assert_close(got, expected, name=N_("ddpm_sample output (T = 1)"),
+                 hint=N_("at t = 0 the step returns the posterior mean, which is x0_hat = (x - sqrt(1 - abar_0) "
+                         "eps) / sqrt(abar_0): no noise is added; ") + DDPM_SAMPLE_HINT)
 
 
 @pytest.mark.task("4.1")
@@ -116,9 +119,10 @@ def test_ddpm_sample_uses_only_generator(student, reference):
     for global_seed, gen_seed in ((1234, 21), (99, 21), (1234, 22)):
         with student.global_seed(global_seed):
             results.append(_ddpm(student, reference, EpsModel(abar, 3, 23), shape, betas, generator(gen_seed)))
-    assert_true(torch.equal(results[0], results[1]), "two calls with generators seeded the same gave different "
-                "samples under different states of the global random generators.", RNG_HINT)
-    assert_true(not torch.equal(results[0], results[2]), "generators with different seeds gave the same samples.",
+    assert_true(torch.equal(results[0], results[1]), N_("two calls with generators seeded the same gave different "
+                                                        "samples under different states of the global random "
+                                                        "generators."), RNG_HINT)
+    assert_true(not torch.equal(results[0], results[2]), N_("generators with different seeds gave the same samples."),
                 RNG_HINT)
 
 
@@ -142,7 +146,7 @@ def test_ddim_sample_matches_reference(student, reference, shape, seed, kind, st
     model = EpsModel(abar, shape[1], seed + 1)
     expected = reference.ddim_sample(model, shape, abar, num_steps, generator(seed), eta=eta, dtype=dtype)
     got = _ddim(student, reference, model, shape, abar, num_steps, generator(seed), eta=eta, dtype=dtype)
-    assert_close(got, expected, name="ddim_sample output", hint=DDIM_SAMPLE_HINT,
+    assert_close(got, expected, name=N_("ddim_sample output"), hint=DDIM_SAMPLE_HINT,
                  loosen=10 if dtype == torch.float32 else 1)
 
 
@@ -158,13 +162,16 @@ def test_ddim_sample_leading_timesteps(student, reference, T, num_steps):
     ratio = T // num_steps
     expected = [i * ratio for i in range(num_steps - 1, -1, -1)]
     seen = [int(t.reshape(-1)[0]) if t.numel() else None for _, t in model.calls]
-    assert_true(len(seen) == num_steps, f"your ddim_sample called the model {len(seen)} times for num_steps = "
-                                        f"{num_steps}; expected once per step.", LEADING_HINT)
-    assert_true(seen == expected, f"your ddim_sample called the model at t = {seen[:4]}... for T = {T} and "
-                                  f"num_steps = {num_steps}; expected t = {expected[:4]}...", LEADING_HINT)
+    assert_true(len(seen) == num_steps, N_("your ddim_sample called the model {seen} times for num_steps = "
+                                           "{num_steps}; expected once per step.").format(
+                                               seen=len(seen), num_steps=num_steps), LEADING_HINT)
+    assert_true(seen == expected, N_("your ddim_sample called the model at t = {seen}... for T = {T} and num_steps "
+                                     "= {num_steps}; expected t = {expected}...").format(
+                                         seen=seen[:4], T=T, num_steps=num_steps, expected=expected[:4]), LEADING_HINT)
     for i, (_, t) in enumerate(model.calls):
-        assert_close(t, torch.full((2,), expected[i], dtype=torch.long), name=f"timesteps at call {i + 1}",
-                     hint="pass the timestep as a LongTensor (B,): torch.full((B,), t)")
+        assert_close(t, torch.full((2,), expected[i], dtype=torch.long), name=N_("timesteps at call {call}").format(
+            call=i + 1),
+                     hint=N_("pass the timestep as a LongTensor (B,): torch.full((B,), t)"))
 
 
 @pytest.mark.task("4.2")
@@ -184,7 +191,7 @@ def test_ddim_sample_eta0_closed_form(student, reference, T, num_steps):
         x0_hat = (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
         x = math.sqrt(a_p) * x0_hat + math.sqrt(1 - a_p) * eps
     got = _ddim(student, reference, model, shape, abar, num_steps, generator(34), dtype=torch.float64)
-    assert_close(got, x, name="ddim_sample output with eta = 0", hint=TPREV_HINT + "; " + DDIM_SAMPLE_HINT)
+    assert_close(got, x, name=N_("ddim_sample output with eta = 0"), hint=TPREV_HINT + "; " + DDIM_SAMPLE_HINT)
 
 
 @pytest.mark.task("4.2")
@@ -199,7 +206,8 @@ def test_ddim_sample_uses_only_generator(student, reference):
         with student.global_seed(global_seed):
             results.append(_ddim(student, reference, EpsModel(abar, 3, 43), shape, abar, 8, generator(gen_seed),
                                  eta=1.0))
-    assert_true(torch.equal(results[0], results[1]), "two calls with generators seeded the same gave different "
-                "samples under different states of the global random generators.", RNG_HINT)
-    assert_true(not torch.equal(results[0], results[2]), "generators with different seeds gave the same samples.",
+    assert_true(torch.equal(results[0], results[1]), N_("two calls with generators seeded the same gave different "
+                                                        "samples under different states of the global random "
+                                                        "generators."), RNG_HINT)
+    assert_true(not torch.equal(results[0], results[2]), N_("generators with different seeds gave the same samples."),
                 RNG_HINT)

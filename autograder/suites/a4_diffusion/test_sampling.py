@@ -10,19 +10,20 @@ from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, b
                                                        num_steps)
 from shared.compare import assert_close
 from shared.strategies import float_dtypes, randint, randn, seeds
+from shared.i18n import N_
 
 
-DDIM_HINT = ("DDIM: x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t); sigma^2 = eta^2 (1 - a_prev) / (1 - a_t) "
-             "(1 - a_t / a_prev); x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev - sigma^2) eps + sigma * noise, "
-             "with a_prev = 1 when t_prev < 0")
-ETA0_HINT = ("with eta = 0 DDIM is deterministic: sigma = 0, the noise is ignored and "
-             "x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev) eps")
-TPREV_HINT = "t_prev < 0 means the clean data: use a_prev = 1 (do not index alphas_cumprod with a negative t_prev)"
-CFG_HINT = ("classifier-free guidance: eps = eps_uncond + scale * (eps_cond - eps_uncond); start from the "
-            "unconditional prediction, so scale 0 gives eps_uncond and scale 1 gives eps_cond")
-EMB_HINT = ("timestep embedding: half = dim // 2, freqs = exp(-ln(max_period) * arange(half) / half), "
-            "[sin(t * freqs), cos(t * freqs)] (sin first), then one zero column when dim is odd; float t keeps "
-            "its dtype, integer t gives float32")
+DDIM_HINT = (N_("DDIM: x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t); sigma^2 = eta^2 (1 - a_prev) / (1 - a_t) (1 "
+                "- a_t / a_prev); x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev - sigma^2) eps + sigma * noise, "
+                "with a_prev = 1 when t_prev < 0"))
+ETA0_HINT = (N_("with eta = 0 DDIM is deterministic: sigma = 0, the noise is ignored and x_prev = sqrt(a_prev) "
+                "x0_hat + sqrt(1 - a_prev) eps"))
+TPREV_HINT = N_("t_prev < 0 means the clean data: use a_prev = 1 (do not index alphas_cumprod with a negative t_prev)")
+CFG_HINT = (N_("classifier-free guidance: eps = eps_uncond + scale * (eps_cond - eps_uncond); start from the "
+               "unconditional prediction, so scale 0 gives eps_uncond and scale 1 gives eps_cond"))
+EMB_HINT = (N_("timestep embedding: half = dim // 2, freqs = exp(-ln(max_period) * arange(half) / half), [sin(t * "
+               "freqs), cos(t * freqs)] (sin first), then one zero column when dim is odd; float t keeps its "
+               "dtype, integer t gives float32"))
 
 
 def _ddim_closed_form(eps, t, t_prev, xt, abar, eta, noise):
@@ -59,7 +60,7 @@ def test_ddim_step_matches_reference(student, reference, shape, seed, kind, T, d
         mistakes.append((_ddim_closed_form(eps, t, t_prev % T, xt, abar, 0.0, noise),
                          "Your step indexes alphas_cumprod with the negative t_prev."))
     hint = DDIM_HINT + ("; " + TPREV_HINT if t_prev < 0 else "") + ("; " + ETA0_HINT if eta == 0 else "")
-    check(student.ddim_step(eps, t, t_prev, xt, abar, eta=eta, noise=noise), expected, name="ddim_step output",
+    check(student.ddim_step(eps, t, t_prev, xt, abar, eta=eta, noise=noise), expected, name=N_("ddim_step output"),
           hint=hint, mistakes=mistakes, loosen=loosen_for(dtype))
 
 
@@ -77,10 +78,10 @@ def test_ddim_step_eta0_deterministic(student, seed, kind, T, data):
     expected = _ddim_closed_form(eps, t, t_prev, xt, abar, 0.0, torch.zeros_like(xt))
     for i, noise in enumerate((randn((4, 3, 2), seed + 2), randn((4, 3, 2), seed + 3, scale=5.0), None)):
         assert_close(student.ddim_step(eps, t, t_prev, xt, abar, eta=0.0, noise=noise), expected,
-                     name="ddim_step output with eta = 0" + (" and noise=None" if noise is None else ""),
+                     name=N_("ddim_step output with eta = 0") + (N_(" and noise=None") if noise is None else ""),
                      hint=ETA0_HINT)
     assert_close(student.ddim_step(eps, t, t_prev, xt, abar, 0.0), expected,
-                 name="ddim_step output with eta = 0 (default noise)", hint=ETA0_HINT)
+                 name=N_("ddim_step output with eta = 0 (default noise)"), hint=ETA0_HINT)
 
 
 @pytest.mark.task("3.1")
@@ -97,7 +98,7 @@ def test_ddim_step_last_step_returns_x0_hat(student, seed, kind, T, data, dtype)
     a_t = float(abar[t])
     expected = (xt - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
     assert_close(student.ddim_step(eps, t, t_prev, xt, abar, eta=0.0, noise=noise), expected,
-                 name="ddim_step output for t_prev < 0", hint=TPREV_HINT + "; then x_prev = x0_hat",
+                 name=N_("ddim_step output for t_prev < 0"), hint=TPREV_HINT + N_("; then x_prev = x0_hat"),
                  loosen=loosen_for(dtype))
 
 
@@ -114,9 +115,9 @@ def test_ddim_step_eta1_is_ddpm(student, reference, seed, kind, T, data):
     eps, xt, noise = (randn((3, 5), seed + i) for i in range(3))
     expected = reference.ddpm_step(eps, t, xt, betas, noise)
     assert_close(student.ddim_step(eps, t, t - 1, xt, abar, eta=1.0, noise=noise), expected,
-                 name="ddim_step output (eta = 1, t_prev = t - 1)",
-                 hint="with eta = 1 and consecutive steps sigma^2 is the DDPM posterior variance beta_tilde_t and "
-                      "DDIM reduces to the DDPM step; " + DDIM_HINT)
+                 name=N_("ddim_step output (eta = 1, t_prev = t - 1)"),
+                 hint=N_("with eta = 1 and consecutive steps sigma^2 is the DDPM posterior variance beta_tilde_t "
+                         "and DDIM reduces to the DDPM step; ") + DDIM_HINT)
 
 
 # ---- 3.2 classifier-free guidance ---------------------------------------------------------------
@@ -129,8 +130,8 @@ def test_classifier_free_guidance_matches_reference(student, reference, shape, s
     u, c = randn(shape, seed, dtype), randn(shape, seed + 1, dtype)
     wrong = c + scale * (c - u)
     check(student.classifier_free_guidance(u, c, scale), reference.classifier_free_guidance(u, c, scale),
-          name="classifier_free_guidance output", hint=CFG_HINT,
-          mistakes=[(wrong, "Your guidance is applied to the conditional prediction (eps_cond + ...).")])
+          name=N_("classifier_free_guidance output"), hint=CFG_HINT,
+          mistakes=[(wrong, N_("Your guidance is applied to the conditional prediction (eps_cond + ...)."))])
 
 
 @pytest.mark.task("3.2")
@@ -141,9 +142,9 @@ def test_classifier_free_guidance_matches_reference(student, reference, shape, s
 def test_classifier_free_guidance_scales_0_and_1(student, seed, shape, dtype):
     """3.2 classifier-free guidance at scale 1 is the conditional and at scale 0 the unconditional prediction"""
     u, c = randn(shape, seed, dtype), randn(shape, seed + 1, dtype)
-    assert_close(student.classifier_free_guidance(u, c, 1.0), c, name="guidance at scale 1", hint=CFG_HINT)
-    assert_close(student.classifier_free_guidance(u, c, 0.0), u, name="guidance at scale 0", hint=CFG_HINT)
-    assert_close(student.classifier_free_guidance(u, c, 7.5), torch.lerp(u, c, 7.5), name="guidance at scale 7.5",
+    assert_close(student.classifier_free_guidance(u, c, 1.0), c, name=N_("guidance at scale 1"), hint=CFG_HINT)
+    assert_close(student.classifier_free_guidance(u, c, 0.0), u, name=N_("guidance at scale 0"), hint=CFG_HINT)
+    assert_close(student.classifier_free_guidance(u, c, 7.5), torch.lerp(u, c, 7.5), name=N_("guidance at scale 7.5"),
                  hint=CFG_HINT)
 
 
@@ -161,9 +162,9 @@ def test_timestep_embedding_matches_reference(student, reference, seed, B, dim, 
     expected = reference.timestep_embedding(t, dim, max_period=max_period)
     wrong_order = torch.cat([expected[:, dim // 2:2 * (dim // 2)], expected[:, :dim // 2], expected[:, 2 * (dim // 2):]], 1)
     # integer t gives float32: t * freq up to ~1e3 rounds to ~1e-4 absolute when formed in float32
-    check(student.timestep_embedding(t, dim, max_period=max_period), expected, name="timestep_embedding output",
+    check(student.timestep_embedding(t, dim, max_period=max_period), expected, name=N_("timestep_embedding output"),
           hint=EMB_HINT, loosen=1.0 if floating else 20.0,
-          mistakes=[(wrong_order, "Your columns are cos then sin: put the sin block first.")])
+          mistakes=[(wrong_order, N_("Your columns are cos then sin: put the sin block first."))])
 
 
 @pytest.mark.task("3.3")

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 from autograder.suites.a4_diffusion.strategies import check
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, rand, seeds
+from shared.i18n import N_
 
 
-LINEAR_HINT = ("the linear schedule has T values from beta_start (t = 0) to beta_end (t = T-1), both included, "
-               "equally spaced, as a float64 tensor (0-based timesteps)")
-COSINE_HINT = ("cosine schedule: f(u) = cos^2((u + s) / (1 + s) * pi / 2), beta_t = min(1 - f((t+1)/T) / f(t/T), max_beta) "
-               "for t = 0..T-1, float64; keep the offset s and the max_beta clip")
+LINEAR_HINT = (N_("the linear schedule has T values from beta_start (t = 0) to beta_end (t = T-1), both included, "
+                  "equally spaced, as a float64 tensor (0-based timesteps)"))
+COSINE_HINT = (N_("cosine schedule: f(u) = cos^2((u + s) / (1 + s) * pi / 2), beta_t = min(1 - f((t+1)/T) / "
+                  "f(t/T), max_beta) for t = 0..T-1, float64; keep the offset s and the max_beta clip"))
 
 
 def _cosine_closed_form(T, s, max_beta, clip=True, offset=True):
@@ -32,7 +33,7 @@ def test_linear_beta_schedule_matches_reference(student, reference, T, start, en
     """1.1 linear_beta_schedule matches the reference (float64, length T)"""
     check(student.linear_beta_schedule(T, beta_start=start, beta_end=end),
           reference.linear_beta_schedule(T, beta_start=start, beta_end=end),
-          name="linear_beta_schedule output", hint=LINEAR_HINT)
+          name=N_("linear_beta_schedule output"), hint=LINEAR_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -43,7 +44,7 @@ def test_linear_beta_schedule_defaults(student):
     for T in (1000, 10, 2):
         expected = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
         assert_close(student.linear_beta_schedule(T), expected,
-                     name=f"linear_beta_schedule({T})", hint=LINEAR_HINT + "; defaults 1e-4 and 0.02")
+                     name=f"linear_beta_schedule({T})", hint=LINEAR_HINT + N_("; defaults 1e-4 and 0.02"))
 
 
 @pytest.mark.task("1.2")
@@ -54,11 +55,11 @@ def test_cosine_beta_schedule_matches_reference(student, reference, T, s, max_be
     """1.2 cosine_beta_schedule matches the reference (offset s, max_beta clip)"""
     got = student.cosine_beta_schedule(T, s=s, max_beta=max_beta)
     check(got, reference.cosine_beta_schedule(T, s=s, max_beta=max_beta),
-          name="cosine_beta_schedule output", hint=COSINE_HINT,
+          name=N_("cosine_beta_schedule output"), hint=COSINE_HINT,
           mistakes=[(_cosine_closed_form(T, s, max_beta, clip=False),
-                     "Your cosine betas are not clipped at max_beta."),
+                     N_("Your cosine betas are not clipped at max_beta.")),
                     (_cosine_closed_form(T, s, max_beta, offset=False),
-                     "Your cosine schedule ignores the offset s.")])
+                     N_("Your cosine schedule ignores the offset s."))])
 
 
 @pytest.mark.task("1.2")
@@ -68,15 +69,15 @@ def test_cosine_beta_schedule_closed_form(student):
     """1.2 cosine_beta_schedule(1000) equals the Nichol & Dhariwal closed form"""
     got = student.cosine_beta_schedule(1000)
     assert_close(got, _cosine_closed_form(1000, 0.008, 0.999), name="cosine_beta_schedule(1000)",
-                 hint=COSINE_HINT + " (defaults s=0.008, max_beta=0.999)",
+                 hint=COSINE_HINT + N_(" (defaults s=0.008, max_beta=0.999)"),
                  )
-    assert_true(float(got.max()) <= 0.999, "your cosine betas exceed max_beta.", COSINE_HINT)
+    assert_true(float(got.max()) <= 0.999, N_("your cosine betas exceed max_beta."), COSINE_HINT)
     # abar_t = f((t+1)/T) / f(0) wherever no clip applies (all but the last step here)
     f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
     abar = torch.cumprod(1 - got, 0)
     expected = torch.tensor([f((i + 1) / 1000) / f(0) for i in range(999)], dtype=torch.float64)
-    assert_close(abar[:999], expected, name="cumulative product of (1 - your cosine betas)",
-                 hint="in the cosine schedule abar_t = f((t+1)/T) / f(0): the betas are ratios of consecutive f")
+    assert_close(abar[:999], expected, name=N_("cumulative product of (1 - your cosine betas)"),
+                 hint=N_("in the cosine schedule abar_t = f((t+1)/T) / f(0): the betas are ratios of consecutive f"))
 
 
 @pytest.mark.task("1.3")
@@ -87,5 +88,5 @@ def test_cosine_beta_schedule_closed_form(student):
 def test_alphas_cumprod_matches_torch(student, seed, T, dtype):
     """1.3 alphas_cumprod equals cumprod(1 - beta) and keeps the dtype"""
     betas = rand((T,), seed, dtype, low=1e-4, high=0.5)
-    assert_close(student.alphas_cumprod(betas), torch.cumprod(1 - betas, 0), name="alphas_cumprod output",
-                 hint="abar_t = prod_{s=0..t} (1 - beta_s): a cumulative product that includes step t (0-based)")
+    assert_close(student.alphas_cumprod(betas), torch.cumprod(1 - betas, 0), name=N_("alphas_cumprod output"),
+                 hint=N_("abar_t = prod_{s=0..t} (1 - beta_s): a cumulative product that includes step t (0-based)"))

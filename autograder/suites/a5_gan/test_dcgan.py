@@ -19,15 +19,16 @@ from torch import nn
 
 from shared.compare import assert_close, assert_true
 from shared.strategies import generator, randn, seeds
+from shared.i18n import N_
 
 
-INIT = ("DCGAN init: every Conv2d / ConvTranspose2d weight ~ N(0, 0.02), i.e. "
-        "torch.nn.init.normal_(weight, 0.0, 0.02) -- a normal with standard deviation 0.02")
-INIT_BN = "DCGAN init: BatchNorm weight ~ N(1, 0.02) (normal_(weight, 1.0, 0.02)) and bias = 0"
-G_ARCH = ("DCGAN generator: ConvTranspose2d(4, 2, 1, bias=False) + BatchNorm2d + ReLU blocks "
-          "(the first ConvTranspose2d(nz, ngf*8, 4, 1, 0)), then ConvTranspose2d(ngf, nc, 4, 2, 1) + Tanh")
-D_ARCH = ("DCGAN discriminator: Conv2d(4, 2, 1, bias=False) + LeakyReLU(0.2) (BatchNorm2d from the second "
-          "block on), final Conv2d(ndf*8, 1, 4, 1, 0), no Sigmoid: it returns raw logits of shape (B,)")
+INIT = (N_("DCGAN init: every Conv2d / ConvTranspose2d weight ~ N(0, 0.02), i.e. torch.nn.init.normal_(weight, "
+           "0.0, 0.02) -- a normal with standard deviation 0.02"))
+INIT_BN = N_("DCGAN init: BatchNorm weight ~ N(1, 0.02) (normal_(weight, 1.0, 0.02)) and bias = 0")
+G_ARCH = (N_("DCGAN generator: ConvTranspose2d(4, 2, 1, bias=False) + BatchNorm2d + ReLU blocks (the first "
+             "ConvTranspose2d(nz, ngf*8, 4, 1, 0)), then ConvTranspose2d(ngf, nc, 4, 2, 1) + Tanh"))
+D_ARCH = (N_("DCGAN discriminator: Conv2d(4, 2, 1, bias=False) + LeakyReLU(0.2) (BatchNorm2d from the second block "
+             "on), final Conv2d(ndf*8, 1, 4, 1, 0), no Sigmoid: it returns raw logits of shape (B,)"))
 LOGITS = ("the Discriminator must return raw logits of shape (B,): no Sigmoid at the end (the losses "
           "apply a stable log-sigmoid themselves); " + D_ARCH)
 # The course notes' DCGAN discriminator (week 7) has nn.BatchNorm2d(ndf) right after its first
@@ -61,17 +62,19 @@ def _check_normal(w: torch.Tensor, mean: float, std: float, what: str, hint: str
     n = w.numel()
     m, s = w.mean().item(), w.std().item()
     assert_true(abs(m - mean) < 5 * std / math.sqrt(n),
-                f"the mean of your initialised {what} is {m:.4g}; expected {mean:g} "
-                f"(within {5 * std / math.sqrt(n):.2g} for {n} draws).", hint)
+                N_("the mean of your initialised {what} is {m:.4g}; expected {mean:g} (within {margin:.2g} for {n} "
+                   "draws).").format(what=what, m=m, mean=mean, margin=5 * std / math.sqrt(n), n=n), hint)
     assert_true(abs(s - std) < 5 * std / math.sqrt(2 * n),
-                f"the standard deviation of your initialised {what} is {s:.4g}; expected {std:g} "
-                f"(within {5 * std / math.sqrt(2 * n):.2g} for {n} draws).", hint)
+                N_("the standard deviation of your initialised {what} is {s:.4g}; expected {std:g} (within "
+                   "{margin:.2g} for {n} draws).").format(
+                       what=what, s=s, std=std, margin=5 * std / math.sqrt(2 * n), n=n), hint)
     p = math.erf(1 / math.sqrt(2))                    # P(|x - mean| < std) for a normal: 0.6827
     frac = ((w - mean).abs() < std).double().mean().item()
     se = math.sqrt(p * (1 - p) / n)
     assert_true(abs(frac - p) < 5 * se,
-                f"{100 * frac:.1f}% of your initialised {what} lie within one std ({std:g}) of {mean:g}; "
-                f"a normal distribution puts {100 * p:.1f}% there.", hint)
+                N_("{share:.1f} percent of your initialised {what} lie within one std ({std:g}) of {mean:g}; a "
+                   "normal distribution puts {expected:.1f} percent there.").format(
+                       share=100 * frac, what=what, std=std, mean=mean, expected=100 * p), hint)
 
 
 @pytest.mark.task("3.1")
@@ -84,8 +87,8 @@ def test_dcgan_init_conv_weights(student, seed):
     m = _init_target()
     torch.manual_seed(seed)
     student.dcgan_init_(m)
-    _check_normal(m[0].weight, 0.0, 0.02, "Conv2d weights", INIT)
-    _check_normal(m[3].weight, 0.0, 0.02, "ConvTranspose2d weights", INIT)
+    _check_normal(m[0].weight, 0.0, 0.02, N_("Conv2d weights"), INIT)
+    _check_normal(m[3].weight, 0.0, 0.02, N_("ConvTranspose2d weights"), INIT)
 
 
 @pytest.mark.task("3.1")
@@ -99,9 +102,9 @@ def test_dcgan_init_batchnorm(student, seed):
     torch.manual_seed(seed)
     student.dcgan_init_(m)
     for i in (1, 4):
-        _check_normal(m[i].weight, 1.0, 0.02, "BatchNorm2d weights", INIT_BN)
+        _check_normal(m[i].weight, 1.0, 0.02, N_("BatchNorm2d weights"), INIT_BN)
         assert_true(bool((m[i].bias == 0).all()),
-                    "your initialised BatchNorm2d biases are not all exactly 0.", INIT_BN)
+                    N_("your initialised BatchNorm2d biases are not all exactly 0."), INIT_BN)
 
 
 @pytest.mark.task("3.1")
@@ -113,13 +116,13 @@ def test_dcgan_init_returns_module(student):
     torch.manual_seed(0)
     out = student.dcgan_init_(m)
     assert_true(isinstance(out, nn.Module),
-                f"dcgan_init_ returned a {type(out).__name__}; expected the module it was given.",
-                "DCGAN init: end with `return module`, so that net = dcgan_init_(Generator()) works")
+                N_("dcgan_init_ returned a {name}; expected the module it was given.").format(name=type(out).__name__),
+                N_("DCGAN init: end with `return module`, so that net = dcgan_init_(Generator()) works"))
     if out is not m:           # the isolated worker may hand back a copy: same parameters
         theirs, ours = out.state_dict(), m.state_dict()
         same = theirs.keys() == ours.keys() and all(torch.equal(theirs[k], ours[k]) for k in ours)
-        assert_true(same, "dcgan_init_ returned a module other than the one it initialised.",
-                    "DCGAN init: modify the module in place and return that same module")
+        assert_true(same, N_("dcgan_init_ returned a module other than the one it initialised."),
+                    N_("DCGAN init: modify the module in place and return that same module"))
 
 
 # ---- 3.2 / 3.3 the networks ----------------------------------------------------------------
@@ -152,9 +155,9 @@ def _load_reference_weights(student_net, reference_net, hint: str, discriminator
     if discriminator and _batchnorm_after_first_conv(their_shapes) and not _batchnorm_after_first_conv(our_shapes):
         hint = NOTES_FIRST_BN
     assert_true(their_shapes == our_shapes,
-                f"your model's state_dict has {len(their_shapes)} entries whose shapes do not match the "
-                f"DCGAN architecture's {len(our_shapes)} entries (in order), so the grader cannot load "
-                "its weights into it.", hint)
+                N_("your model's state_dict has {their_shapes} entries whose shapes do not match the DCGAN "
+                   "architecture's {our_shapes} entries (in order), so the grader cannot load its weights into it.").format(
+                       their_shapes=len(their_shapes), our_shapes=len(our_shapes)), hint)
     student_net.load_state_dict({k: v.clone() for k, v in zip(theirs.keys(), ours.values())})
 
 
@@ -168,11 +171,12 @@ def _same_architecture(student_net, reference_net, hint: str, discriminator: boo
         hint = NOTES_FIRST_BN
     for i, ((name, shape), (_, expected)) in enumerate(zip(theirs, ours)):
         assert_true(shape == expected,
-                    f"entry {i} of your model's state_dict ({name}) has shape {shape}; the DCGAN architecture's "
-                    f"entry {i} has shape {expected}.", hint)
+                    N_("entry {i} of your model's state_dict ({name}) has shape {shape}; the DCGAN architecture's "
+                       "entry {i} has shape {expected}.").format(i=i, name=name, shape=shape, expected=expected), hint)
     assert_true(len(theirs) == len(ours),
-                f"your model's state_dict has {len(theirs)} entries; the DCGAN architecture has {len(ours)} "
-                "(weights, batch-norm weights and biases, running statistics).", hint)
+                N_("your model's state_dict has {theirs} entries; the DCGAN architecture has {ours} (weights, "
+                   "batch-norm weights and biases, running statistics).").format(
+                       theirs=len(theirs), ours=len(ours)), hint)
 
 
 def _verified_by_output(student_net, reference_net, x, hint: str, discriminator: bool = False) -> None:
@@ -181,8 +185,8 @@ def _verified_by_output(student_net, reference_net, x, hint: str, discriminator:
     reference_net.eval()
     with torch.no_grad():
         expected = reference_net(x)
-    assert_close(student_net(x), expected, name="output with the DCGAN weights loaded",
-                 hint="the layers your model reports must be the ones it runs; " + hint)
+    assert_close(student_net(x), expected, name=N_("output with the DCGAN weights loaded"),
+                 hint=N_("the layers your model reports must be the ones it runs; ") + hint)
 
 
 def _parameter_count(state: dict) -> int:
@@ -204,12 +208,13 @@ def test_generator_output_shape_and_range(student, seed, sizes, batch):
     torch.manual_seed(seed)
     net = student.Generator(nz=nz, ngf=ngf, nc=nc)
     out = net(randn((batch, nz, 1, 1), seed, torch.float32))
-    assert_true(isinstance(out, torch.Tensor), "your Generator did not return a tensor.", G_ARCH)
+    assert_true(isinstance(out, torch.Tensor), N_("your Generator did not return a tensor."), G_ARCH)
     assert_true(tuple(out.shape) == (batch, nc, 64, 64),
-                f"your Generator's output has shape {tuple(out.shape)}; expected {(batch, nc, 64, 64)}.", G_ARCH)
+                N_("your Generator's output has shape {shape}; expected {expected}.").format(
+                    shape=tuple(out.shape), expected=(batch, nc, 64, 64)), G_ARCH)
     out = out.detach()
     assert_true(bool(torch.isfinite(out).all()) and float(out.abs().max()) <= 1.0,
-                "your Generator's output is not within [-1, 1].", "the generator ends with Tanh; " + G_ARCH)
+                N_("your Generator's output is not within [-1, 1]."), N_("the generator ends with Tanh; ") + G_ARCH)
 
 
 @pytest.mark.task("3.2")
@@ -222,7 +227,7 @@ def test_generator_layers(student, reference):
     _same_architecture(net, ours, G_ARCH)
     # DCGAN 64x64 generator (nz=100, ngf=64, nc=3): 3,576,704 parameters
     assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
-                 name="number of Generator parameters", hint=G_ARCH)
+                 name=N_("number of Generator parameters"), hint=G_ARCH)
     # what a model says about itself is not evidence: the shapes count only if the reference's
     # weights, loaded into it, give the reference's images
     _verified_by_output(net, _randomise_(ours, 7), randn((2, 100, 1, 1), 8, torch.float32), G_ARCH)
@@ -243,8 +248,8 @@ def test_generator_matches_reference(student, reference, seed, sizes, batch):
     z = randn((batch, nz, 1, 1), seed + 1, torch.float32)
     with torch.no_grad():
         expected = ours(z)
-    assert_close(theirs(z), expected, name="Generator output (reference weights)",
-                 hint=G_ARCH + "; check the layer order, stride/padding and the activations")
+    assert_close(theirs(z), expected, name=N_("Generator output (reference weights)"),
+                 hint=G_ARCH + N_("; check the layer order, stride/padding and the activations"))
 
 
 @pytest.mark.task("3.3")
@@ -258,10 +263,11 @@ def test_discriminator_output_shape(student, seed, sizes, batch):
     torch.manual_seed(seed)
     net = student.Discriminator(nc=nc, ndf=ndf)
     out = net(randn((batch, nc, 64, 64), seed, torch.float32))
-    assert_true(isinstance(out, torch.Tensor), "your Discriminator did not return a tensor.", LOGITS)
+    assert_true(isinstance(out, torch.Tensor), N_("your Discriminator did not return a tensor."), LOGITS)
     assert_true(tuple(out.shape) == (batch,),
-                f"your Discriminator's output has shape {tuple(out.shape)}; expected {(batch,)}.",
-                "flatten the final (B, 1, 1, 1) map to (B,) logits; " + D_ARCH)
+                N_("your Discriminator's output has shape {shape}; expected {expected}.").format(
+                    shape=tuple(out.shape), expected=(batch,)),
+                N_("flatten the final (B, 1, 1, 1) map to (B,) logits; ") + D_ARCH)
 
 
 @pytest.mark.task("3.3")
@@ -274,7 +280,7 @@ def test_discriminator_layers(student, reference):
     _same_architecture(net, ours, D_ARCH, discriminator=True)
     # DCGAN 64x64 discriminator (nc=3, ndf=64): 2,765,568 parameters
     assert_close(_parameter_count(net.state_dict()), _parameter_count(ours.state_dict()),
-                 name="number of Discriminator parameters", hint=D_ARCH)
+                 name=N_("number of Discriminator parameters"), hint=D_ARCH)
     _verified_by_output(net, _randomise_(ours, 9), randn((2, 3, 64, 64), 10, torch.float32), D_ARCH,
                         discriminator=True)
 
@@ -294,5 +300,5 @@ def test_discriminator_matches_reference(student, reference, seed, sizes, batch)
     x = randn((batch, nc, 64, 64), seed + 1, torch.float32, scale=2.0)
     with torch.no_grad():
         expected = ours(x)
-    assert_close(theirs(x), expected, name="Discriminator logits (reference weights)",
-                 hint=LOGITS + "; LeakyReLU slope 0.2")
+    assert_close(theirs(x), expected, name=N_("Discriminator logits (reference weights)"),
+                 hint=LOGITS + N_("; LeakyReLU slope 0.2"))

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from autograder.suites.a5_gan.strategies import image_shapes, logit_cases
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, randn, seeds
+from shared.i18n import N_
 
 
 # The losses must be written with basic tensor ops (stable log-sum-exp form).
@@ -24,20 +25,19 @@ LOSS_FORBIDDEN = (
     "torch.nn.functional.logsigmoid",
 )
 
-STABLE = ("use the numerically stable log-sum-exp form: log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) "
-          "(or torch.logaddexp(x, 0)); log(sigmoid(x)) and log(1 - sigmoid(x)) hit log(0) and exp(x) "
-          "overflows for large logits")
-D_LOSS = ("discriminator loss = BCE(real, 1) + BCE(fake, 0) = mean(-log sigmoid(real)) + "
-          "mean(-log(1 - sigmoid(fake))): the sum of two means over raw logits")
-NON_SAT = ("the default (non-saturating) generator loss is BCE(fake, 1) = -mean log sigmoid(fake); "
-           "saturating=True selects the saturating loss mean log(1 - sigmoid(fake))")
-SAT = ("saturating=True is the saturating generator loss mean log(1 - sigmoid(fake)) = -BCE(fake, 0); "
-       "the default non-saturating loss is -mean log sigmoid(fake)")
-LSGAN_D = ("LSGAN discriminator targets: real -> 1 and fake -> 0, "
-           "0.5*mean((real-1)^2) + 0.5*mean(fake^2)")
-LSGAN_G = "LSGAN generator target: fake -> 1, 0.5*mean((fake-1)^2)"
-CYCLE = ("cycle consistency is an L1 loss: weight * (mean|rec_a - real_a| + mean|rec_b - real_b|), "
-         "each mean over its own pair")
+STABLE = (N_("use the numerically stable log-sum-exp form: log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) (or "
+             "torch.logaddexp(x, 0)); log(sigmoid(x)) and log(1 - sigmoid(x)) hit log(0) and exp(x) overflows for "
+             "large logits"))
+D_LOSS = (N_("discriminator loss = BCE(real, 1) + BCE(fake, 0) = mean(-log sigmoid(real)) + mean(-log(1 - "
+             "sigmoid(fake))): the sum of two means over raw logits"))
+NON_SAT = (N_("the default (non-saturating) generator loss is BCE(fake, 1) = -mean log sigmoid(fake); "
+              "saturating=True selects the saturating loss mean log(1 - sigmoid(fake))"))
+SAT = (N_("saturating=True is the saturating generator loss mean log(1 - sigmoid(fake)) = -BCE(fake, 0); the "
+          "default non-saturating loss is -mean log sigmoid(fake)"))
+LSGAN_D = (N_("LSGAN discriminator targets: real -> 1 and fake -> 0, 0.5*mean((real-1)^2) + 0.5*mean(fake^2)"))
+LSGAN_G = N_("LSGAN generator target: fake -> 1, 0.5*mean((fake-1)^2)")
+CYCLE = (N_("cycle consistency is an L1 loss: weight * (mean|rec_a - real_a| + mean|rec_b - real_b|), each mean "
+            "over its own pair"))
 
 
 def _bce(x: torch.Tensor, target: float) -> torch.Tensor:
@@ -70,7 +70,7 @@ def test_discriminator_loss_matches_bce(student, case):
     fake = randn(fshape, seed + 1, dtype, scale=scale)
     expected = (_bce(real, 1.0) + _bce(fake, 0.0)).to(dtype)
     out = student.discriminator_loss(real, fake)
-    assert_close(out, expected, name="discriminator loss", hint=D_LOSS)
+    assert_close(out, expected, name=N_("discriminator loss"), hint=D_LOSS)
 
 
 @pytest.mark.task("1.1")
@@ -83,13 +83,13 @@ def test_discriminator_loss_gradients(student, case):
     real = randn(rshape, seed, dtype, scale=scale, requires_grad=True)
     fake = randn(fshape, seed + 1, dtype, scale=scale, requires_grad=True)
     loss = student.discriminator_loss(real, fake)
-    assert_close(loss, (_bce(real, 1.0) + _bce(fake, 0.0)).to(dtype), name="discriminator loss", hint=D_LOSS)
+    assert_close(loss, (_bce(real, 1.0) + _bce(fake, 0.0)).to(dtype), name=N_("discriminator loss"), hint=D_LOSS)
     loss.backward()
     r64, f64 = real.detach().double(), fake.detach().double()
     assert_close(real.grad, ((torch.sigmoid(r64) - 1) / r64.numel()).to(dtype),
-                 name="gradient w.r.t. real_logits", hint=D_LOSS + "; d/dx of -log sigmoid(x) is sigmoid(x) - 1")
+                 name=N_("gradient w.r.t. real_logits"), hint=D_LOSS + N_("; d/dx of -log sigmoid(x) is sigmoid(x) - 1"))
     assert_close(fake.grad, (torch.sigmoid(f64) / f64.numel()).to(dtype),
-                 name="gradient w.r.t. fake_logits", hint=D_LOSS + "; d/dx of -log(1 - sigmoid(x)) is sigmoid(x)")
+                 name=N_("gradient w.r.t. fake_logits"), hint=D_LOSS + N_("; d/dx of -log(1 - sigmoid(x)) is sigmoid(x)"))
 
 
 @pytest.mark.task("1.1")
@@ -103,13 +103,13 @@ def test_discriminator_loss_stable(student, seed, dtype):
     fake = _leaf(_extreme_logits(seed + 1, dtype))
     loss = student.discriminator_loss(real, fake)
     assert_close(loss, (_bce(real, 1.0) + _bce(fake, 0.0)).to(dtype),
-                 name="discriminator loss at logits up to +-1e4", hint=STABLE)
+                 name=N_("discriminator loss at logits up to +-1e4"), hint=STABLE)
     loss.backward()
     r64, f64 = real.detach().double(), fake.detach().double()
     assert_close(real.grad, ((torch.sigmoid(r64) - 1) / r64.numel()).to(dtype),
-                 name="gradient w.r.t. real_logits at logits up to +-1e4", hint=STABLE)
+                 name=N_("gradient w.r.t. real_logits at logits up to +-1e4"), hint=STABLE)
     assert_close(fake.grad, (torch.sigmoid(f64) / f64.numel()).to(dtype),
-                 name="gradient w.r.t. fake_logits at logits up to +-1e4", hint=STABLE)
+                 name=N_("gradient w.r.t. fake_logits at logits up to +-1e4"), hint=STABLE)
 
 
 @pytest.mark.task("1.1")
@@ -134,8 +134,8 @@ def test_generator_loss_non_saturating(student, case):
     fake = randn(fshape, seed, dtype, scale=scale)
     out = student.generator_loss(fake)
     out_kw = student.generator_loss(fake, saturating=False)
-    assert_close(out, _bce(fake, 1.0).to(dtype), name="non-saturating generator loss", hint=NON_SAT)
-    assert_close(out_kw, _bce(fake, 1.0).to(dtype), name="generator loss with saturating=False", hint=NON_SAT)
+    assert_close(out, _bce(fake, 1.0).to(dtype), name=N_("non-saturating generator loss"), hint=NON_SAT)
+    assert_close(out_kw, _bce(fake, 1.0).to(dtype), name=N_("generator loss with saturating=False"), hint=NON_SAT)
 
 
 @pytest.mark.task("1.2")
@@ -147,7 +147,7 @@ def test_generator_loss_saturating(student, case):
     seed, dtype, _, fshape, scale = case
     fake = randn(fshape, seed, dtype, scale=scale)
     out = student.generator_loss(fake, saturating=True)
-    assert_close(out, (-_bce(fake, 0.0)).to(dtype), name="saturating generator loss", hint=SAT)
+    assert_close(out, (-_bce(fake, 0.0)).to(dtype), name=N_("saturating generator loss"), hint=SAT)
 
 
 @pytest.mark.task("1.2")
@@ -175,12 +175,12 @@ def test_generator_loss_gradients(student, saturating, case):
     hint = SAT if saturating else NON_SAT
     loss = student.generator_loss(fake, saturating=saturating)
     assert_close(loss, (-_bce(fake, 0.0) if saturating else _bce(fake, 1.0)).to(dtype),
-                 name="generator loss", hint=hint)
+                 name=N_("generator loss"), hint=hint)
     loss.backward()
     z = fake.detach().double()
     # d/dz mean log(1 - sigmoid(z)) = -sigmoid(z)/N ;  d/dz -mean log sigmoid(z) = (sigmoid(z) - 1)/N
     expected = (-torch.sigmoid(z) if saturating else torch.sigmoid(z) - 1) / z.numel()
-    assert_close(fake.grad, expected.to(dtype), name="gradient w.r.t. fake_logits", hint=hint)
+    assert_close(fake.grad, expected.to(dtype), name=N_("gradient w.r.t. fake_logits"), hint=hint)
 
 
 @pytest.mark.task("1.2")
@@ -194,11 +194,11 @@ def test_generator_loss_stable(student, saturating, seed, dtype):
     fake = _leaf(_extreme_logits(seed, dtype))
     loss = student.generator_loss(fake, saturating=saturating)
     expected = -_bce(fake, 0.0) if saturating else _bce(fake, 1.0)
-    assert_close(loss, expected.to(dtype), name="generator loss at logits up to +-1e4", hint=STABLE)
+    assert_close(loss, expected.to(dtype), name=N_("generator loss at logits up to +-1e4"), hint=STABLE)
     loss.backward()
     z = fake.detach().double()
     grad = (-torch.sigmoid(z) if saturating else torch.sigmoid(z) - 1) / z.numel()
-    assert_close(fake.grad, grad.to(dtype), name="gradient at logits up to +-1e4", hint=STABLE)
+    assert_close(fake.grad, grad.to(dtype), name=N_("gradient at logits up to +-1e4"), hint=STABLE)
 
 
 @pytest.mark.task("1.2")
@@ -214,10 +214,10 @@ def test_generator_loss_saturation(student):
     non_sat = fake2.grad.abs().min().item()
     # closed forms: |-sigmoid(-12)|/8 ~ 7.7e-7 and |sigmoid(-12) - 1|/8 ~ 0.125
     assert_true(sat < 1e-5 and non_sat > 0.1,
-                "with the discriminator confidently rejecting the fakes, the saturating loss should "
-                "have a vanishing gradient and the non-saturating loss a large one; yours do not.",
-                "saturating: d/dz mean log(1 - sigmoid(z)) = -sigmoid(z)/N -> 0 for z << 0; "
-                "non-saturating: d/dz -mean log sigmoid(z) = (sigmoid(z) - 1)/N -> -1/N")
+                N_("with the discriminator confidently rejecting the fakes, the saturating loss should have a "
+                   "vanishing gradient and the non-saturating loss a large one; yours do not."),
+                N_("saturating: d/dz mean log(1 - sigmoid(z)) = -sigmoid(z)/N -> 0 for z << 0; non-saturating: "
+                   "d/dz -mean log sigmoid(z) = (sigmoid(z) - 1)/N -> -1/N"))
 
 
 # ---- 2.1 / 2.2 LSGAN ---------------------------------------------------------------------
@@ -233,10 +233,10 @@ def test_lsgan_discriminator_loss(student, case):
     r64, f64 = real.detach().double(), fake.detach().double()
     expected = 0.5 * F.mse_loss(r64, torch.ones_like(r64)) + 0.5 * F.mse_loss(f64, torch.zeros_like(f64))
     loss = student.lsgan_discriminator_loss(real, fake)
-    assert_close(loss, expected.to(dtype), name="LSGAN discriminator loss", hint=LSGAN_D)
+    assert_close(loss, expected.to(dtype), name=N_("LSGAN discriminator loss"), hint=LSGAN_D)
     loss.backward()
-    assert_close(real.grad, ((r64 - 1) / r64.numel()).to(dtype), name="gradient w.r.t. real_out", hint=LSGAN_D)
-    assert_close(fake.grad, (f64 / f64.numel()).to(dtype), name="gradient w.r.t. fake_out", hint=LSGAN_D)
+    assert_close(real.grad, ((r64 - 1) / r64.numel()).to(dtype), name=N_("gradient w.r.t. real_out"), hint=LSGAN_D)
+    assert_close(fake.grad, (f64 / f64.numel()).to(dtype), name=N_("gradient w.r.t. fake_out"), hint=LSGAN_D)
 
 
 @pytest.mark.task("2.2")
@@ -250,9 +250,9 @@ def test_lsgan_generator_loss(student, case):
     f64 = fake.detach().double()
     loss = student.lsgan_generator_loss(fake)
     assert_close(loss, (0.5 * F.mse_loss(f64, torch.ones_like(f64))).to(dtype),
-                 name="LSGAN generator loss", hint=LSGAN_G)
+                 name=N_("LSGAN generator loss"), hint=LSGAN_G)
     loss.backward()
-    assert_close(fake.grad, ((f64 - 1) / f64.numel()).to(dtype), name="gradient w.r.t. fake_out", hint=LSGAN_G)
+    assert_close(fake.grad, ((f64 - 1) / f64.numel()).to(dtype), name=N_("gradient w.r.t. fake_out"), hint=LSGAN_G)
 
 
 # ---- 2.3 cycle consistency ---------------------------------------------------------------
@@ -270,12 +270,12 @@ def test_cycle_consistency_loss(student, seed, dtype, shape_a, shape_b, weight):
     ra64, rb64 = rec_a.detach().double(), rec_b.detach().double()
     expected = weight * (F.l1_loss(ra64, a64) + F.l1_loss(rb64, b64))
     loss = student.cycle_consistency_loss(real_a, rec_a, real_b, rec_b, weight=weight)
-    assert_close(loss, expected.to(dtype), name="cycle-consistency loss", hint=CYCLE)
+    assert_close(loss, expected.to(dtype), name=N_("cycle-consistency loss"), hint=CYCLE)
     loss.backward()
     assert_close(rec_a.grad, (weight * torch.sign(ra64 - a64) / a64.numel()).to(dtype),
-                 name="gradient w.r.t. rec_a", hint=CYCLE)
+                 name=N_("gradient w.r.t. rec_a"), hint=CYCLE)
     assert_close(rec_b.grad, (weight * torch.sign(rb64 - b64) / b64.numel()).to(dtype),
-                 name="gradient w.r.t. rec_b", hint=CYCLE)
+                 name=N_("gradient w.r.t. rec_b"), hint=CYCLE)
 
 
 @pytest.mark.task("2.3")
@@ -289,5 +289,5 @@ def test_cycle_consistency_default_weight(student, seed, shape):
     real_b, rec_b = randn(shape, seed + 2), randn(shape, seed + 3)
     expected = 10.0 * (F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b))
     assert_close(student.cycle_consistency_loss(real_a, rec_a, real_b, rec_b), expected,
-                 name="cycle-consistency loss with the default weight",
-                 hint="the default cycle weight (lambda) is 10.0, as in the CycleGAN paper; " + CYCLE)
+                 name=N_("cycle-consistency loss with the default weight"),
+                 hint=N_("the default cycle weight (lambda) is 10.0, as in the CycleGAN paper; ") + CYCLE)

@@ -13,12 +13,13 @@ import torch
 
 from shared.devices import DEVICES
 from shared.strategies import randn
+from shared.i18n import N_
 
 
 
 
-VECTORIZE = ("vectorize: compute the stable log(1 + exp(x)) on the whole logits tensor at once, "
-             "then .mean(); no Python loop over batch items")
+VECTORIZE = (N_("vectorize: compute the stable log(1 + exp(x)) on the whole logits tensor at once, then .mean(); "
+                "no Python loop over batch items"))
 
 
 @pytest.mark.task("1.1")
@@ -51,8 +52,8 @@ def test_gaussian_kl_speed(perf, device):
     mu = randn((8192, 512), 3, torch.float32, device)
     logvar = randn((8192, 512), 4, torch.float32, device, scale=0.5)
     perf.check("gaussian_kl", mu, logvar,
-               hint="vectorize: one elementwise expression over (B, D), then sum over D and mean over B; "
-                    "no Python loop over batch items")
+               hint=N_("vectorize: one elementwise expression over (B, D), then sum over D and mean over B; no "
+                       "Python loop over batch items"))
 
 
 @pytest.mark.task("3.3")
@@ -63,5 +64,5 @@ def test_discriminator_forward_speed(perf, device):
     """3.3 the Discriminator's forward pass handles the whole batch at once"""
     images = randn((128, 3, 64, 64), 3, torch.float32, device)
     perf.check_forward("Discriminator", images, init={"nc": 3, "ndf": 8}, threshold=3.0,
-                       hint="vectorize: run every layer on the whole batch (B, nc, 64, 64); "
-                            "no Python loop over the images of the batch")
+                       hint=N_("vectorize: run every layer on the whole batch (B, nc, 64, 64); no Python loop over "
+                               "the images of the batch"))

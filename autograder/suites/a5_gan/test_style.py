@@ -16,17 +16,19 @@ from hypothesis import strategies as st
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds
+from shared.i18n import N_
 
 
-GRAM = ("Gram matrix per sample: F = features[b].reshape(C, H*W), G[b] = F @ F^T / (C*H*W); shape (B, C, C), "
-        "channels against channels (not positions), samples never mixed, divided by C*H*W")
-STYLE = ("style loss = sum over layers l of w_l * mean((gram_matrix(gen_l) - gram_matrix(style_l))^2): compare the "
-         "Gram matrices (not the raw feature maps), take the mean over all elements of the (B, C, C) difference")
-WEIGHTS = "each layer's term is multiplied by its weight w_l (weights=None means every w_l = 1)"
-BROADCAST = ("one style image for the whole batch: a style feature map of batch 1 gives a Gram matrix of batch 1, "
-             "and the difference with the generated batch's Gram matrices broadcasts")
-GRAD = "build it from differentiable tensor operations (no .detach(), .item(), numpy or torch.no_grad())"
-DTYPE_DEVICE = "keep the features' dtype and device (no .float(), .double() or .cpu())"
+GRAM = (N_("Gram matrix per sample: F = features[b].reshape(C, H*W), G[b] = F @ F^T / (C*H*W); shape (B, C, C), "
+           "channels against channels (not positions), samples never mixed, divided by C*H*W"))
+STYLE = (N_("style loss = sum over layers l of w_l * mean((gram_matrix(gen_l) - gram_matrix(style_l))^2): compare "
+            "the Gram matrices (not the raw feature maps), take the mean over all elements of the (B, C, C) "
+            "difference"))
+WEIGHTS = N_("each layer's term is multiplied by its weight w_l (weights=None means every w_l = 1)")
+BROADCAST = (N_("one style image for the whole batch: a style feature map of batch 1 gives a Gram matrix of batch "
+                "1, and the difference with the generated batch's Gram matrices broadcasts"))
+GRAD = N_("build it from differentiable tensor operations (no .detach(), .item(), numpy or torch.no_grad())")
+DTYPE_DEVICE = N_("keep the features' dtype and device (no .float(), .double() or .cpu())")
 
 feature_shapes = st.tuples(st.integers(1, 3), st.integers(1, 6), st.integers(1, 5), st.integers(1, 5))
 
@@ -66,7 +68,7 @@ def test_gram_matrix_values(student, reference, seed, dtype, shape):
     """5.1 gram_matrix gives F F^T / (C*H*W) per sample"""
     features = randn(shape, seed, dtype, scale=2.0)
     expected = reference.gram_matrix(features.double()).to(dtype)
-    assert_close(student.gram_matrix(features), expected, name="Gram matrix", hint=GRAM)
+    assert_close(student.gram_matrix(features), expected, name=N_("Gram matrix"), hint=GRAM)
 
 
 @pytest.mark.task("5.1")
@@ -77,8 +79,8 @@ def test_gram_matrix_samples_do_not_mix(student, reference):
     features = randn((3, 4, 5, 2), 21)
     features[1] = 0.0                                   # a blank sample has a zero Gram matrix
     actual = student.gram_matrix(features)
-    assert_close(actual, reference.gram_matrix(features), name="Gram matrix of a batch", hint=GRAM)
-    assert_true(bool((actual[1] == 0).all()), "the Gram matrix of an all-zero sample is not zero.", GRAM)
+    assert_close(actual, reference.gram_matrix(features), name=N_("Gram matrix of a batch"), hint=GRAM)
+    assert_true(bool((actual[1] == 0).all()), N_("the Gram matrix of an all-zero sample is not zero."), GRAM)
 
 
 @pytest.mark.task("5.1")
@@ -94,10 +96,10 @@ def test_gram_matrix_gradients(student, reference, seed, shape):
     expected = reference.gram_matrix(ref)
     expected.backward(upstream)
     actual = student.gram_matrix(mine)
-    assert_close(actual.detach(), expected.detach(), name="Gram matrix", hint=GRAM)
-    assert_true(actual.requires_grad, "your Gram matrix does not require grad although the features do.", GRAD)
+    assert_close(actual.detach(), expected.detach(), name=N_("Gram matrix"), hint=GRAM)
+    assert_true(actual.requires_grad, N_("your Gram matrix does not require grad although the features do."), GRAD)
     actual.backward(upstream)
-    assert_close(mine.grad, ref.grad, name="gradient w.r.t. the features", hint=GRAD)
+    assert_close(mine.grad, ref.grad, name=N_("gradient w.r.t. the features"), hint=GRAD)
 
 
 @pytest.mark.task("5.1")
@@ -111,8 +113,9 @@ def test_gram_matrix_dtype_device(student, reference, device, dtype):
     features = randn((2, 8, 6, 5), 31, dtype, device)
     actual = student.gram_matrix(features)
     assert_true(isinstance(actual, torch.Tensor) and actual.dtype == dtype and actual.device.type == device,
-                f"your Gram matrix is not a {dtype} tensor on {device}.", DTYPE_DEVICE)
-    assert_close(actual, reference.gram_matrix(features), name="Gram matrix", hint=GRAM)
+                N_("your Gram matrix is not a {dtype} tensor on {device}.").format(
+                    dtype=dtype, device=device), DTYPE_DEVICE)
+    assert_close(actual, reference.gram_matrix(features), name=N_("Gram matrix"), hint=GRAM)
 
 
 # ---- 5.2 style_loss ---------------------------------------------------------------------------
@@ -129,7 +132,7 @@ def test_style_loss_values(student, reference, case):
     expected = _style_expected(reference, gen, style, weights, dtype)
     actual = student.style_loss(gen, style, weights)
     hint = STYLE if weights is None else STYLE + "; " + WEIGHTS
-    assert_close(actual, expected, name="style loss", hint=hint)
+    assert_close(actual, expected, name=N_("style loss"), hint=hint)
 
 
 @pytest.mark.task("5.2")
@@ -146,8 +149,9 @@ def test_style_loss_gradients(student, reference, case):
     reference.style_loss(ours, style, weights).backward()
     student.style_loss(mine, style, weights).backward()
     for i, (m, o) in enumerate(zip(mine, ours)):
-        assert_true(m.grad is not None, f"no gradient reached generated features {i}.", GRAD)
-        assert_close(m.grad, o.grad, name=f"gradient w.r.t. generated features {i}", hint=STYLE + "; " + GRAD)
+        assert_true(m.grad is not None, N_("no gradient reached generated features {i}.").format(i=i), GRAD)
+        assert_close(m.grad, o.grad, name=N_("gradient w.r.t. generated features {i}").format(
+            i=i), hint=STYLE + "; " + GRAD)
 
 
 @pytest.mark.task("5.2")
@@ -158,8 +162,8 @@ def test_style_loss_weights_default_to_one(student, reference):
     shapes = [(2, 3, 4, 4), (2, 5, 2, 3)]
     gen, style = _features(shapes, 41, torch.float64), _features(shapes, 51, torch.float64)
     expected = reference.style_loss(gen, style, [1.0, 1.0])
-    assert_close(student.style_loss(gen, style), expected, name="style loss (weights=None)", hint=WEIGHTS)
-    assert_close(student.style_loss(gen, style, None), expected, name="style loss (weights=None)", hint=WEIGHTS)
+    assert_close(student.style_loss(gen, style), expected, name=N_("style loss (weights=None)"), hint=WEIGHTS)
+    assert_close(student.style_loss(gen, style, None), expected, name=N_("style loss (weights=None)"), hint=WEIGHTS)
 
 
 @pytest.mark.task("5.2")
@@ -173,7 +177,7 @@ def test_style_loss_one_style_image(student, reference, case):
     gen = _features(shapes, seed, dtype)
     style = _features(shapes, seed + 100, dtype, style_batch=1)
     expected = _style_expected(reference, gen, style, weights, dtype)
-    assert_close(student.style_loss(gen, style, weights), expected, name="style loss (style batch 1)",
+    assert_close(student.style_loss(gen, style, weights), expected, name=N_("style loss (style batch 1)"),
                  hint=BROADCAST)
 
 
@@ -186,5 +190,5 @@ def test_style_loss_ignores_positions(student):
     perm = torch.randperm(30, generator=torch.Generator().manual_seed(61))
     shuffled = gen.flatten(2)[:, :, perm].reshape(gen.shape)     # same values per channel, other places
     loss = student.style_loss([gen], [shuffled])
-    assert_close(loss, torch.zeros((), dtype=torch.float64), name="style loss against a shuffled copy",
-                 hint=STYLE + " (a Gram matrix sums over positions, so moving pixels around leaves it unchanged)")
+    assert_close(loss, torch.zeros((), dtype=torch.float64), name=N_("style loss against a shuffled copy"),
+                 hint=STYLE + N_(" (a Gram matrix sums over positions, so moving pixels around leaves it unchanged)"))

@@ -17,16 +17,17 @@ from torch.distributions import Normal, kl_divergence
 from autograder.suites.a5_gan.test_losses import LOSS_FORBIDDEN
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, rand, randn, seeds
+from shared.i18n import N_
 
 
-RECON = ("the reconstruction term is the Bernoulli negative log-likelihood of x given the logits (binary "
-         "cross-entropy with target x: softplus(l) - x*l per feature), not a squared error; it is summed over "
-         "the features of each sample and averaged over the batch")
-KL = "kl is the KL term of task 4.2, gaussian_kl(mu, logvar): call it"
-LOSS = "loss = recon + beta * kl (beta weights only the KL term), returned as (loss, recon, kl)"
-STABLE = ("write softplus(l) = log(1 + exp(l)) in the stable form max(l, 0) + log1p(exp(-|l|)) (or "
-          "torch.logaddexp(l, 0)): log(sigmoid(l)) hits log(0) and exp(l) overflows for large logits")
-RETURN = "vae_loss returns a tuple (loss, recon, kl) of three 0-dim tensors"
+RECON = (N_("the reconstruction term is the Bernoulli negative log-likelihood of x given the logits (binary "
+            "cross-entropy with target x: softplus(l) - x*l per feature), not a squared error; it is summed over "
+            "the features of each sample and averaged over the batch"))
+KL = N_("kl is the KL term of task 4.2, gaussian_kl(mu, logvar): call it")
+LOSS = N_("loss = recon + beta * kl (beta weights only the KL term), returned as (loss, recon, kl)")
+STABLE = (N_("write softplus(l) = log(1 + exp(l)) in the stable form max(l, 0) + log1p(exp(-|l|)) (or "
+             "torch.logaddexp(l, 0)): log(sigmoid(l)) hits log(0) and exp(l) overflows for large logits"))
+RETURN = N_("vae_loss returns a tuple (loss, recon, kl) of three 0-dim tensors")
 
 data_shapes = st.one_of(st.tuples(st.integers(1, 4), st.integers(1, 12)),
                         st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 4), st.integers(1, 4)))
@@ -59,8 +60,9 @@ def _expected(logits, x, mu, logvar, beta):
 
 def _check(result, expected, dtype, what="", recon_hint=RECON):
     assert_true(isinstance(result, (tuple, list)) and len(result) == 3,
-                f"your vae_loss returned a {type(result).__name__}"
-                + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "") + "; expected 3 values.",
+                (N_("your vae_loss returned a {name} of length {length}; expected 3 values.").format(
+                    name=type(result).__name__, length=len(result)) if isinstance(result, (tuple, list)) else
+                 N_("your vae_loss returned a {name}; expected 3 values.").format(name=type(result).__name__)),
                 RETURN)
     loss, recon, kl = result
     e_loss, e_recon, e_kl = (t.to(dtype) for t in expected)
@@ -88,7 +90,7 @@ def test_vae_loss_matches_torch(student, case):
 def test_vae_loss_default_beta(student):
     """4.3 vae_loss's beta defaults to 1 (the plain VAE)"""
     inputs = _inputs(11, torch.float64, (3, 5), 4, 3.0)
-    _check(student.vae_loss(*inputs), _expected(*inputs, 1.0), torch.float64, " (default beta)")
+    _check(student.vae_loss(*inputs), _expected(*inputs, 1.0), torch.float64, N_(" (default beta)"))
 
 
 @pytest.mark.task("4.3")
@@ -104,20 +106,20 @@ def test_vae_loss_gradients(student, case):
     _check(result, _expected(logits, x, mu, logvar, beta), dtype)
     result[0].backward()
     l64, x64 = logits.detach().double(), x.double()
-    assert_true(logits.grad is not None, "no gradient of the loss reached recon_logits.",
-                RECON + "; build it from differentiable tensor operations (no .detach(), .item() or numpy)")
+    assert_true(logits.grad is not None, N_("no gradient of the loss reached recon_logits."),
+                RECON + N_("; build it from differentiable tensor operations (no .detach(), .item() or numpy)"))
     assert_close(logits.grad, ((torch.sigmoid(l64) - x64) / shape[0]).to(dtype),
-                 name="gradient of the loss w.r.t. recon_logits",
-                 hint=RECON + "; d/dl of softplus(l) - x*l is sigmoid(l) - x")
+                 name=N_("gradient of the loss w.r.t. recon_logits"),
+                 hint=RECON + N_("; d/dl of softplus(l) - x*l is sigmoid(l) - x"))
     # mu and logvar reach the loss through gaussian_kl, which the grader substitutes with the
     # reference's (task 4.2 is judged on its own); gradients still flow through it
     mu64, lv64 = (t.detach().double().requires_grad_(True) for t in (mu, logvar))
     kl = (-0.5 * (1 + lv64 - mu64.pow(2) - lv64.exp()).sum(-1)).mean()
     (beta * kl).backward()
     for name, mine, theirs in (("mu", mu, mu64), ("logvar", logvar, lv64)):
-        assert_true(mine.grad is not None, f"no gradient of the loss reached {name}.",
-                    KL + "; keep it on the autograd graph (no .detach(), .item() or numpy)")
-        assert_close(mine.grad, theirs.grad.to(dtype), name=f"gradient of the loss w.r.t. {name}",
+        assert_true(mine.grad is not None, N_("no gradient of the loss reached {name}.").format(name=name),
+                    KL + N_("; keep it on the autograd graph (no .detach(), .item() or numpy)"))
+        assert_close(mine.grad, theirs.grad.to(dtype), name=N_("gradient of the loss w.r.t. {name}").format(name=name),
                      hint=LOSS + "; " + KL)
 
 
@@ -135,11 +137,11 @@ def test_vae_loss_stable(student, seed, dtype):
     x = torch.tensor([[1, 0, 1, 0, 0.5, 0.5, 0, 1], [0, 1, 0.25, 1, 1, 0, 1, 0]], dtype=dtype)
     mu, logvar = torch.zeros((2, 3), dtype=dtype), torch.zeros((2, 3), dtype=dtype)
     result = student.vae_loss(logits, x, mu, logvar)
-    _check(result, _expected(logits, x, mu, logvar, 1.0), dtype, " at logits up to +-1e4", recon_hint=STABLE)
+    _check(result, _expected(logits, x, mu, logvar, 1.0), dtype, N_(" at logits up to +-1e4"), recon_hint=STABLE)
     result[0].backward()
     l64 = logits.detach().double()
     assert_close(logits.grad, ((torch.sigmoid(l64) - x.double()) / 2).to(dtype),
-                 name="gradient w.r.t. recon_logits at logits up to +-1e4", hint=STABLE)
+                 name=N_("gradient w.r.t. recon_logits at logits up to +-1e4"), hint=STABLE)
 
 
 @pytest.mark.task("4.3")

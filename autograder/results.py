@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder import PACKAGE_DIR, __version__
 from shared.feedback import Feedback
-from shared.i18n import N_, _, add_domain, known, language
+from shared.i18n import N_, _, add_domain, known, translator
 
 # the grader's own messages (these lines, the hidden suites' hints): autograder/locale, never shipped to students
 add_domain("autograder", PACKAGE_DIR / "locale")
@@ -177,9 +177,9 @@ def failure_results(assignment: str, problem: str, *, execution_time: float = 0.
             lang = registry.get(assignment).lang
         except (KeyError, ValueError, OSError):        # an unknown or broken assignment: English
             lang = "en"
-    with language(lang):
-        not_graded = _("not graded: {problem}").format(problem=problem)
-        output = _("Your submission could not be graded: {problem}").format(problem=problem)
+    tr = translator(lang)                  # not the process-wide language: the engine grades in threads
+    not_graded = tr(N_("not graded: {problem}")).format(problem=problem)
+    output = tr(N_("Your submission could not be graded: {problem}")).format(problem=problem)
     tests = [{"name": i["name"], "number": i["number"], "score": 0.0, "max_score": float(i["points"]),
               "status": "failed", "output": not_graded, "visibility": i["visibility"],
               "tags": list(i.get("tags", [])), "extra_data": {"id": i["id"], "task": i["task"], "kind": i["kind"]}}

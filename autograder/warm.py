@@ -35,7 +35,8 @@ class WarmSlot:
     def start(self) -> None:
         import tempfile
         self.scratch = tempfile.mkdtemp(prefix="ag-slot-")     # the zygote's private copy lives here
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": self.scratch}
+        from autograder.engine import GRADING_ENV
+        env = {**os.environ, **GRADING_ENV, "TMPDIR": self.scratch}
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.warm", self.assignment_id,
                                       "" if self.cpu is None else str(self.cpu)],
                                      cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -155,6 +156,9 @@ def main(argv: list[str]) -> None:
     out = sys.stdout
     sys.stdout = sys.stderr                      # nothing but replies on the protocol stream
     _warm_up(assignment_id)
+    import gc
+    gc.collect()
+    gc.freeze()             # the warm objects stay out of the children's collections (and shared pages)
     from autograder.isolation.zygote import Zygote
     for line in sys.stdin:
         request = json.loads(line)

@@ -78,6 +78,19 @@ def translations(lang: str) -> _gettext.NullTranslations:
     return found
 
 
+def translator(lang: str | None):
+    """A ``gettext`` for one language, whatever the process-wide one (for code that
+    serves several languages at once, e.g. threads of the grading engine)."""
+    lang = lang or DEFAULT
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown feedback language {lang!r} (one of {', '.join(LANGUAGES)})")
+
+    def translate(message) -> str:
+        text = message.message if isinstance(message, LazyText) else str(message)
+        return text if lang == DEFAULT else translations(lang).gettext(text)
+    return translate
+
+
 def gettext(message: str) -> str:
     """``message`` in the current language."""
     message = str(message)
@@ -166,4 +179,4 @@ def N_(message: str) -> LazyText:              # noqa: N802 (the gettext convent
 
 
 __all__ = ["LANGUAGES", "DEFAULT", "LazyJoin", "LazyText", "N_", "_", "add_domain", "get_language", "gettext", "known",
-           "language", "set_language", "translations"]
+           "language", "set_language", "translations", "translator"]

@@ -177,6 +177,9 @@ def test_results_lines_speak_both_languages():
     check_pair(en, ko, "ValueError", "too many values to unpack", english="could not use your result")
     en, ko = both(lambda: results.failure_results("a2_lstm", "bad zip", lang=i18n.get_language())["output"])
     check_pair(en, ko, "bad zip", english="could not be graded")
+    with i18n.language("ko"):                  # the engine's language per submission, not the process's
+        assert results.failure_results("a2_lstm", "bad zip", lang="en")["output"] == en
+    assert results.failure_results("a2_lstm", "bad zip", lang="ko")["output"] == ko
 
 
 def test_hints_are_translated_where_they_are_used():

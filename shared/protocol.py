@@ -34,6 +34,7 @@ CALL = "call"                  # run a function / method / constructor once
 BACKWARD = "backward"          # vector-Jacobian product of an earlier call (autograd across the boundary)
 PREPARE = "prepare"            # unpickle the arguments of a timed round (not timed)
 RUN = "run"                    # run the prepared round (timed) and reply with a result fingerprint
+PING = "ping"                  # nothing: once answered, the worker has blocked (its CPU time is accounted)
 CALLBACK_RESULT = "callback_result"
 CALLBACK_ERROR = "callback_error"
 EXIT = "exit"

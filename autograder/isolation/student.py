@@ -98,16 +98,25 @@ class WorkerTimer:
         if "error" in reply:
             raise owner._error(reply, self.name)
         with owner.guard.running(self.name):
+            # the kernel accounts a task's CPU time when it switches out: a round trip that the
+            # worker answers after blocking makes sure every earlier cycle is counted
+            self._sync(worker)
             cpu_before = worker.confinement.cpu_seconds() if worker.confinement else None
             started = time.perf_counter()
             reply = worker.request({"op": protocol.RUN, "id": prep_id}, self.name, timeout or owner.timeout,
                                    callbacks)
             wall = time.perf_counter() - started
+            if "error" not in reply:
+                self._sync(worker)
             cpu_after = worker.confinement.cpu_seconds() if worker.confinement else None
         if "error" in reply:
             raise owner._error(reply, self.name)
         seconds = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else wall
         return seconds, reply.get("value")
+
+    def _sync(self, worker) -> None:
+        if worker.confinement is not None and worker.confinement.measures_cpu:
+            worker.request({"op": protocol.PING, "id": next(self.owner._ids)}, self.name, self.owner.timeout)
 
     def frozen(self):
         conf = self.worker.confinement

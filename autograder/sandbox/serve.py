@@ -157,7 +157,7 @@ class Worker:
 
     def serve(self) -> None:
         handlers = {protocol.CALL: self.call, protocol.BACKWARD: self.backward, protocol.PREPARE: self.prepare,
-                    protocol.RUN: self.run}
+                    protocol.RUN: self.run, protocol.PING: lambda msg: self.send({"id": msg["id"], "ok": True})}
         while True:
             _reap_children()
             try:

@@ -10,12 +10,14 @@ changes and in the tasks whose own code reaches a changed private helper
 from __future__ import annotations
 
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import registry
 from autograder.engine import GraderError, grade_submission
+from autograder.warm import WarmSlot
 from autograder.mutants import MutantError, allowed_tasks, build_file, parse_header
 
 # A mutant that loses points in a task it does not change fails its expectation.  The
@@ -111,6 +113,16 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
     built module as ``<keep>/<id>/<mutant>.py``."""
     strict = STRICT_TASKS if strict_tasks is None else strict_tasks
     work = [(a, *job) for a in assignments for job in jobs_for(a)]
+    local, slots, lock = threading.local(), [], threading.Lock()
+
+    def slot_for(assignment) -> WarmSlot:
+        """Each grading thread keeps one warm slot per assignment (autograder/warm.py)."""
+        cache = local.__dict__.setdefault("slots", {})
+        if assignment.id not in cache:
+            cache[assignment.id] = WarmSlot(assignment.id)
+            with lock:
+                slots.append(cache[assignment.id])
+        return cache[assignment.id]
 
     def one(item) -> Row:
         assignment, label, path, kind, expect = item
@@ -140,7 +152,8 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
                     kept.write_text(built.source, encoding="utf-8")
             try:
                 # English feedback: the mutants' "# expect:" concept words are English
-                res = grade_submission(assignment.id, path, Path(tmp) / "results.json", lang="en")
+                res = grade_submission(assignment.id, path, Path(tmp) / "results.json", lang="en",
+                                       slot=slot_for(assignment))
             except GraderError as exc:
                 row.problem = str(exc).splitlines()[0]
                 return row
@@ -165,5 +178,9 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
                      + (f" [{row.note}]" if row.note else ""))
         return row
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, work))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, work))
+    finally:
+        for slot in slots:
+            slot.close()

@@ -7,7 +7,6 @@ Every problem is a :class:`LoadError` whose message is shown to the student.
 """
 from __future__ import annotations
 
-import shutil
 import stat
 import zipfile
 import zlib

@@ -3,7 +3,6 @@ torch.nn.utils.clip_grad_norm_), including autograd gradients; every stub functi
 raises NotImplementedError("Task ..."); the mutants declare what validate expects."""
 from __future__ import annotations
 
-import inspect
 import math
 
 import pytest
@@ -110,18 +109,6 @@ def test_clip_grad_norm_matches_torch(dtype, norm_type, max_norm):
         torch.testing.assert_close(g, p.grad)
     if max_norm == 1e6:
         assert all(torch.equal(g, o) for g, o in zip(mine, grads))
-
-
-@pytest.mark.parametrize("name", A2.functions)
-def test_stub_raises_task_error(name):
-    fn = getattr(stub, name)
-    params = inspect.signature(fn).parameters
-    assert list(params) == list(inspect.signature(getattr(ref, name)).parameters)
-    assert (fn.__doc__ or "").count("Args:") == 1 and "Returns:" in fn.__doc__
-    args = [None] * sum(p.default is inspect.Parameter.empty for p in params.values())
-    with pytest.raises(NotImplementedError) as info:
-        fn(*args)
-    assert str(info.value).startswith("Task 2.") and name in str(info.value)
 
 
 def test_mutants_declare_expectations(tmp_path):

@@ -6,7 +6,6 @@ closed forms (positional encoding, causal mask) and from exact probabilities
 (sampling, BERT masking).
 """
 import contextlib
-import inspect
 import math
 
 import numpy as np
@@ -62,23 +61,6 @@ def _mha(e, h, seed, bias=True):
 
 
 # ---- stub and signatures -------------------------------------------------------------------------
-@pytest.mark.parametrize("name", list(TASKS))
-def test_stub_raises_not_implemented_with_task(name):
-    fn = getattr(STUB, name)
-    params = inspect.signature(fn).parameters
-    args = [None] * sum(p.default is inspect.Parameter.empty for p in params.values())
-    with pytest.raises(NotImplementedError) as info:
-        fn(*args)
-    assert str(info.value).startswith("Task"), str(info.value)
-    assert str(info.value) == f"Task {TASKS[name]}: {name}"
-    assert fn.__doc__ and "Args:" in fn.__doc__ and "Returns:" in fn.__doc__
-
-
-@pytest.mark.parametrize("name", list(TASKS))
-def test_reference_and_stub_share_signatures(name):
-    assert inspect.signature(getattr(REFERENCE, name)) == inspect.signature(getattr(STUB, name))
-
-
 def test_task_numbers_match_the_hidden_suite():
     suite = ROOT / "autograder" / "suites" / "a3_attention"
     text = "".join(p.read_text() for p in suite.glob("test_*.py"))

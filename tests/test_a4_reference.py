@@ -3,7 +3,6 @@ diffusers' DDPMScheduler / DDIMScheduler / get_timestep_embedding and torch.
 Also: every stub function raises NotImplementedError("Task ...")."""
 from __future__ import annotations
 
-import inspect
 import math
 
 import pytest
@@ -274,15 +273,3 @@ def test_samplers_ignore_the_global_rng():
 
 
 # ---- the stub ------------------------------------------------------------------------
-def test_every_stub_function_raises_task():
-    stub = load_module(A4.stub_path, "_a4_stub_under_test")
-    assert set(A4.functions) == {n for n, f in vars(ref).items() if inspect.isfunction(f) and not n.startswith("_")}
-    samples = {"T": 10, "betas": torch.full((10,), 0.1, dtype=torch.float64)}
-    for name in A4.functions:
-        fn = getattr(stub, name)
-        assert inspect.signature(fn) == inspect.signature(getattr(ref, name)), name
-        assert fn.__doc__ and len(fn.__doc__) > 200, f"{name} needs a full docstring"
-        args = [samples.get(p, None) for p in inspect.signature(fn).parameters
-                if inspect.signature(fn).parameters[p].default is inspect.Parameter.empty]
-        with pytest.raises(NotImplementedError, match=r"^Task \d+\.\d+: " + name + "$"):
-            fn(*args)

@@ -172,7 +172,6 @@ def test_lstm_cell_forbidden(student):
     d = Dims(batch=2, input_size=3, hidden=4, seed=61, dtype=torch.float32)
     x, h, c = state(d)
     w = weights(d, 4)
-    expected = _torch_cell(x, h, c, *w)
     with student.forbid("lstm_cell", *hints.LSTM_APIS):
         student.lstm_cell(x, h, c, *w)
     # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests

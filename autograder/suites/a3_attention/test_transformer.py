@@ -134,8 +134,6 @@ def test_mha_without_torch_mha(student):
     mha = torch_mha(case)
     query, key, value = mha_inputs(case)
     keep = keep_mask((case.lq, case.lk), 18)
-    with torch.no_grad():
-        expected = _torch_mha(mha, query, key, value, keep)
     with student.forbid("multi_head_attention", *MHA_APIS):
         student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
     # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from autograder.suites.a4_diffusion.strategies import pinned_threads  # noqa: F401 (fixture)
 from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, check, kinds, loosen_for, num_steps,
                                                        view_b)
-from shared.compare import assert_close
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.i18n import N_

@@ -11,7 +11,6 @@ from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixtu
 from shared.compare import assert_close, assert_true
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
-from shared.tolerances import tolerance
 from shared.i18n import N_
 
 pytestmark = [pytest.mark.usefixtures("one_thread")]

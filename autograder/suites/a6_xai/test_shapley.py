@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.suites.a6_xai.strategies import (PROPERTY, additive_game, data, game_sizes, linear_game,
-                                                 mlp_game, np_rng, seeds, symmetric_game)
+                                                 mlp_game, np_rng, symmetric_game)
 from autograder.suites.a6_xai.strategies import one_thread  # noqa: F401  (fixture)
 from shared.compare import assert_close, assert_true
 from shared.feedback import StudentCodeError

@@ -28,8 +28,10 @@ from autograder.isolation import confine
 from autograder.results import failure_results, write_json
 from autograder.static_check import analyze
 from autograder.submission import LoadError, materialize
+from shared.i18n import N_, gettext, translator
 
 GRADER_MEMORY_MB = 8192        # address space of the trusted grading process (CPU grading)
+GRADER_FAILED = N_("the grader failed on this submission; please tell the course staff")
 
 
 class GraderError(RuntimeError):
@@ -65,22 +67,26 @@ def limit_grader_memory(device: str) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def load(assignment: registry.Assignment, submission: Path, target_dir: Path) -> tuple[str | None, dict]:
-    """Materialize the submission; return (load problem or None, static findings)."""
+def load(assignment: registry.Assignment, submission: Path, target_dir: Path,
+         lang: str | None = None) -> tuple[str | None, dict]:
+    """Materialize the submission; return (load problem or None, static findings), their
+    text in ``lang`` (the batch's language; None: the process's)."""
+    tr = gettext if lang is None else translator(lang)     # threads of a batch share the process's language
     try:
         module_path = materialize(submission, assignment.module, target_dir)
     except LoadError as exc:
-        return str(exc), {}
+        return exc.text(lang), {}
     except RecursionError:
-        return "the submission is nested too deeply to be read (an expression or structure thousands deep)", {}
+        return tr(N_("the submission is nested too deeply to be read (an expression or structure thousands "
+                     "deep)")), {}
     except MemoryError:
-        return "the submission is too large to be read", {}
+        return tr(N_("the submission is too large to be read")), {}
     except Exception as exc:  # noqa: BLE001  anything else about a hostile upload: the student's problem
-        return f"the submission could not be read ({type(exc).__name__})", {}
+        return tr(N_("the submission could not be read ({error})")).format(error=type(exc).__name__), {}
     try:
-        return None, analyze(module_path.parent, assignment.module, assignment.tasks)
+        return None, analyze(module_path.parent, assignment.module, assignment.tasks, lang=lang)
     except RecursionError:
-        return "the submission is nested too deeply to be analysed", {}
+        return tr(N_("the submission is nested too deeply to be analysed")), {}
 
 
 def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, timeout: float) -> int:
@@ -119,7 +125,7 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
                         lang=lang, run_id=run_id, cpu=getattr(slot, "cpu", None))
     try:
         target_dir = run_root / "submission"
-        spec.load_error, spec.static = load(assignment, submission, target_dir)
+        spec.load_error, spec.static = load(assignment, submission, target_dir, lang=spec.lang)
         module_file = target_dir / f"{assignment.module}.py"
         spec.target = str(module_file)
         if target_dir.exists():
@@ -145,14 +151,18 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
         if error is None and produced.is_file():
             results = json.loads(produced.read_text(encoding="utf-8"))
         else:
-            problem = error or "the grading process ended without results"
-            results = failure_results(assignment.id, problem if error and "took longer" in error else
-                                      "the grader failed on this submission; please tell the course staff",
-                                      execution_time=time.monotonic() - started, device=spec.device,
-                                      inventory=inventory(assignment.id), lang=spec.lang)
+            problem = error or "the grading process ended without results"       # for the course staff
+            tr = translator(spec.lang)              # the student's words, in the batch's language
+            if error and "took longer" in error:
+                shown = tr(N_("grading took longer than {seconds:.0f} s and was stopped")).format(
+                    seconds=suite_timeout(spec))
+            else:
+                shown = tr(GRADER_FAILED)
+            results = failure_results(assignment.id, shown, execution_time=time.monotonic() - started,
+                                      device=spec.device, inventory=inventory(assignment.id), lang=spec.lang)
             results["extra_data"]["grader_error"] = problem
         write_json(results_path, results)
-        _side_files(produced.parent, results_path.parent, module_file if keep_source else None, results)
+        _side_files(produced.parent, results_path.parent, module_file if keep_source else None, results, spec.lang)
         if error is not None and "took longer" not in error:
             raise GraderError(f"the grader failed on {submission.name}: {error}")
         return results
@@ -161,7 +171,7 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
         shutil.rmtree(run_root, ignore_errors=True)
 
 
-def _side_files(produced: Path, out: Path, module_file: Path | None, results: dict) -> None:
+def _side_files(produced: Path, out: Path, module_file: Path | None, results: dict, lang: str | None = None) -> None:
     printed = produced / "student_output.txt"
     if printed.is_file():
         shutil.copyfile(printed, out / "student_output.txt")
@@ -172,7 +182,7 @@ def _side_files(produced: Path, out: Path, module_file: Path | None, results: di
     except ImportError:
         return
     try:
-        write_feedback_page(results, out / "feedback.html")
+        write_feedback_page(results, out / "feedback.html", lang=lang)
     except Exception:  # noqa: BLE001  a page that cannot be drawn never costs a result
         pass
 

@@ -17,13 +17,21 @@ run time can change its verdict.  Two kinds of finding:
 The run-time op trace (:mod:`shared.optrace`) catches the aliases no static look can
 resolve; this check keeps the student's code from reaching that trace.  Both are best
 effort against code written to defeat them (see the README, "Isolation").
+
+A tampering finding's ``what`` is shown to the student (``shared.feedback.Tampering``): it
+is written in the language :func:`analyze` is given (the engine's threads share one
+process-wide language, so the batch's language is passed in).
 """
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+from autograder import PACKAGE_DIR
+from shared.i18n import N_, add_domain, gettext, translator
 from shared.optrace import op_names
+
+add_domain("autograder", PACKAGE_DIR / "locale")          # idempotent (autograder.results does it too)
 
 TAMPER_MODULES = {"ctypes", "gc", "importlib", "inspect", "builtins", "_ctypes", "cffi", "sys_monitoring",
                   "autograder", "solutions", "shared", "agsandbox", "pytest", "_pytest"}
@@ -77,7 +85,10 @@ class Source:
         return None
 
 
-def tampering(source: Source) -> list[dict]:
+def tampering(source: Source, lang: str | None = None) -> list[dict]:
+    """The means to tamper with the trace, ``{"what", "where"}``; ``what`` in ``lang`` (None:
+    the process's language)."""
+    tr = gettext if lang is None else translator(lang)
     found = []
     for dotted, (path, tree) in source.files.items():
         for node in ast.walk(tree):
@@ -90,22 +101,25 @@ def tampering(source: Source) -> list[dict]:
                             and name.split(".")[0] in source.files:
                         continue
                     if name.split(".")[0] in TAMPER_MODULES or name.startswith(TAMPER_SUBMODULES):
-                        found.append({"what": f"imports {name}", "where": _where(path, node)})
+                        found.append({"what": tr(N_("imports {module}")).format(module=name),
+                                      "where": _where(path, node)})
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if node.func.id in TAMPER_CALLS:
-                    found.append({"what": f"calls {node.func.id}()", "where": _where(path, node)})
+                    found.append({"what": tr(N_("calls {function}()")).format(function=node.func.id),
+                                  "where": _where(path, node)})
                 elif node.func.id in ("getattr", "setattr", "delattr") and len(node.args) >= 2 \
                         and not isinstance(node.args[1], ast.Constant) and isinstance(node.args[0], ast.Name) \
                         and node.args[0].id in MODULE_ROOTS:
-                    found.append({"what": f"reads an attribute of {node.args[0].id} by a computed name",
-                                  "where": _where(path, node)})
+                    found.append({"what": tr(N_("reads an attribute of {name} by a computed name")).format(
+                                      name=node.args[0].id), "where": _where(path, node)})
             elif isinstance(node, ast.Attribute):
                 if node.attr in TAMPER_ATTRS or (node.attr == "modules" and isinstance(node.value, ast.Name)
                                                  and node.value.id == "sys"):
-                    found.append({"what": f"uses .{node.attr}", "where": _where(path, node)})
+                    found.append({"what": tr(N_("uses .{attribute}")).format(attribute=node.attr),
+                                  "where": _where(path, node)})
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TAMPER_ATTRS \
                     and node.value.startswith("_"):
-                found.append({"what": f"names {node.value}", "where": _where(path, node)})
+                found.append({"what": tr(N_("names {name}")).format(name=node.value), "where": _where(path, node)})
     return found
 
 
@@ -188,12 +202,13 @@ def forbidden_references(nodes, names: set[str]) -> list[dict]:
     return found
 
 
-def analyze(folder: Path, module: str, tasks) -> dict[str, list[dict]]:
+def analyze(folder: Path, module: str, tasks, lang: str | None = None) -> dict[str, list[dict]]:
     """``{function: [{"api", "where"}]}`` for the tasks with forbidden APIs, and
-    ``{"*": [{"what", "where"}]}``: tampering that voids every forbidden-API check."""
+    ``{"*": [{"what", "where"}]}``: tampering that voids every forbidden-API check (``what``
+    in ``lang``; None: the process's language)."""
     source = Source(folder, module)
     result: dict[str, list[dict]] = {}
-    tamper = tampering(source)
+    tamper = tampering(source, lang)
     if tamper:
         result["*"] = tamper[:3]
     for task in tasks:

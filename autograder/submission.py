@@ -3,7 +3,9 @@
 Accepted: a ``.py`` file, a folder, a ``.zip`` and a Jupyter notebook (``.ipynb``; code
 cells are taken with nbformat, IPython magics and shell lines are dropped).  Nothing
 here executes student code; the source is only compiled to report syntax errors early.
-Every problem is a :class:`LoadError` whose message is shown to the student.
+Every problem is a :class:`LoadError` whose message is shown to the student, in the
+student's language (``LoadError.text(lang)``; the engine grades several submissions at once
+in threads, so the language is the batch's, not the process's).
 """
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from autograder import PACKAGE_DIR
+from shared.i18n import N_, LazyText, add_domain, gettext, translator
+
+add_domain("autograder", PACKAGE_DIR / "locale")          # idempotent (autograder.results does it too)
 
 MAX_ZIP_BYTES = 100 << 20        # uncompressed total
 MAX_ZIP_FILES = 2000
@@ -22,9 +28,30 @@ IGNORED = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 from shared import handout  # noqa: E402  (the conversion and discovery rules run_checks.py uses too)
 from shared.handout import HANDOUT_FILES  # noqa: E402
 
+NOT_REGULAR = N_("{name} is a symbolic link or not a regular file: hand in the file itself")
+TOO_LARGE = N_("{name} is larger than {mb} MB")
+UNPACKS_TOO_LARGE = N_("{name} unpacks to more than {mb} MB")
+
 
 class LoadError(Exception):
-    """The submission cannot be graded; the message names the problem for the student."""
+    """The submission cannot be graded; the message names the problem for the student.
+
+    ``LoadError(N_("{name} is not UTF-8 text"), name=...)``: a catalogued message and its
+    values, formatted when shown: ``str(exc)`` in the process's language (English unless
+    set), ``exc.text(lang)`` in a given one.  A plain string is shown as it is."""
+
+    def __init__(self, message, **values):
+        self.message, self.values = message, values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        if not isinstance(self.message, LazyText):
+            return str(self.message)
+        tr = gettext if lang is None else translator(lang)
+        return tr(self.message).format(**self.values)
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 def submission_name(path: Path) -> str:
@@ -45,24 +72,32 @@ def check_syntax(source: str, filename: str) -> None:
     try:
         compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        where = f" at line {exc.lineno}" if exc.lineno else ""
-        text = f": {exc.text.strip()[:200]}" if exc.text else ""
-        raise LoadError(f"syntax error in {filename}{where}: {exc.msg}{text}") from None
+        code = exc.text.strip()[:200] if exc.text else ""
+        if exc.lineno and code:
+            message = N_("syntax error in {filename} at line {line}: {error}: {code}")
+        elif exc.lineno:
+            message = N_("syntax error in {filename} at line {line}: {error}")
+        elif code:
+            message = N_("syntax error in {filename}: {error}: {code}")
+        else:
+            message = N_("syntax error in {filename}: {error}")
+        raise LoadError(message, filename=filename, line=exc.lineno, error=exc.msg, code=code) from None
     except (RecursionError, MemoryError):
-        raise LoadError(f"{filename} cannot be compiled: an expression is nested too deeply or is too long") from None
+        raise LoadError(N_("{filename} cannot be compiled: an expression is nested too deeply or is too long"),
+                        filename=filename) from None
     except ValueError as exc:              # e.g. null bytes
-        raise LoadError(f"{filename} cannot be compiled: {exc}") from None
+        raise LoadError(N_("{filename} cannot be compiled: {error}"), filename=filename, error=str(exc)) from None
 
 
 def _read_source(path: Path) -> str:
     if path.is_symlink() or not path.is_file():
-        raise LoadError(f"{path.name} is a symbolic link or not a regular file: hand in the file itself")
+        raise LoadError(NOT_REGULAR, name=path.name)
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise LoadError(f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MB")
+        raise LoadError(TOO_LARGE, name=path.name, mb=MAX_FILE_BYTES >> 20)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise LoadError(f"{path.name} is not UTF-8 text") from None
+        raise LoadError(N_("{name} is not UTF-8 text"), name=path.name) from None
 
 
 def _is_link(info: zipfile.ZipInfo) -> bool:
@@ -75,18 +110,20 @@ def _extract_zip(path: Path, dest: Path) -> Path:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise LoadError(f"{path.name} is not a valid zip file ({exc})") from None
+        raise LoadError(N_("{name} is not a valid zip file ({error})"), name=path.name, error=str(exc)) from None
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_FILES:
-            raise LoadError(f"{path.name} holds {len(infos)} files (at most {MAX_ZIP_FILES})")
+            raise LoadError(N_("{name} holds {n} files (at most {limit})"), name=path.name, n=len(infos),
+                            limit=MAX_ZIP_FILES)
         if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-            raise LoadError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
+            raise LoadError(UNPACKS_TOO_LARGE, name=path.name, mb=MAX_ZIP_BYTES >> 20)
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
         for info in infos:
             if _is_link(info):
-                raise LoadError(f"{path.name} holds a symbolic link ({info.filename}): zip the files themselves")
+                raise LoadError(N_("{name} holds a symbolic link ({member}): zip the files themselves"),
+                                name=path.name, member=info.filename)
             target = (dest / info.filename).resolve()
             if root not in target.parents and target != root:
                 continue                   # absolute paths and '..' never leave the folder
@@ -102,16 +139,17 @@ def _extract_zip(path: Path, dest: Path) -> Path:
                     while chunk := src.read(1 << 20):
                         copied += len(chunk)
                         if copied > MAX_ZIP_BYTES:
-                            raise LoadError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
+                            raise LoadError(UNPACKS_TOO_LARGE, name=path.name, mb=MAX_ZIP_BYTES >> 20)
                         out.write(chunk)
             except LoadError:
                 raise
             except (FileExistsError, NotADirectoryError, IsADirectoryError):
-                raise LoadError(f"{path.name} holds {info.filename} twice, or as both a file and a folder") from None
+                raise LoadError(N_("{name} holds {member} twice, or as both a file and a folder"), name=path.name,
+                                member=info.filename) from None
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError,
                     NotImplementedError) as exc:
-                raise LoadError(f"{path.name} is corrupt: cannot read {info.filename} "
-                                f"({type(exc).__name__})") from None
+                raise LoadError(N_("{name} is corrupt: cannot read {member} ({error})"), name=path.name,
+                                member=info.filename, error=type(exc).__name__) from None
     return dest
 
 
@@ -133,19 +171,20 @@ def materialize(submission: Path, module: str, dest: Path) -> Path:
     except LoadError:
         raise
     except RecursionError:
-        raise LoadError(f"{Path(submission).name} is nested too deeply to be read") from None
+        raise LoadError(N_("{name} is nested too deeply to be read"), name=Path(submission).name) from None
     except MemoryError:
-        raise LoadError(f"{Path(submission).name} is too large to be read") from None
+        raise LoadError(N_("{name} is too large to be read"), name=Path(submission).name) from None
     except Exception as exc:  # noqa: BLE001  a hostile upload is the student's problem, never a crash
-        raise LoadError(f"{Path(submission).name} could not be read ({type(exc).__name__})") from None
+        raise LoadError(N_("{name} could not be read ({error})"), name=Path(submission).name,
+                        error=type(exc).__name__) from None
 
 
 def _materialize(submission: Path, module: str, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     if submission.is_symlink():
-        raise LoadError(f"{submission.name} is a symbolic link: hand in the file itself")
+        raise LoadError(N_("{name} is a symbolic link: hand in the file itself"), name=submission.name)
     if not submission.exists():
-        raise LoadError(f"{submission.name} does not exist")
+        raise LoadError(N_("{name} does not exist"), name=submission.name)
     if submission.is_dir():
         found = _find_module_in(submission, module)
         folder = found.parent
@@ -158,7 +197,7 @@ def _materialize(submission: Path, module: str, dest: Path) -> Path:
             raise LoadError(str(exc)) from None
         for copied in dest.rglob("*"):
             if copied.is_file() and copied.stat().st_size > MAX_FILE_BYTES:
-                raise LoadError(f"{copied.name} is larger than {MAX_FILE_BYTES >> 20} MB")
+                raise LoadError(TOO_LARGE, name=copied.name, mb=MAX_FILE_BYTES >> 20)
         return _write_module(found, module, dest)
     suffix = submission.suffix.lower()
     if suffix == ".zip":
@@ -166,16 +205,19 @@ def _materialize(submission: Path, module: str, dest: Path) -> Path:
         return _materialize(unpacked, module, dest)
     if suffix in (".py", ".ipynb"):
         return _write_module(submission, module, dest)
-    raise LoadError(f"{submission.name}: unsupported submission type '{suffix or 'no extension'}' "
-                    "(hand in a .py file, a folder, a .zip or a .ipynb notebook)")
+    if suffix:
+        raise LoadError(N_("{name}: unsupported submission type '{suffix}' (hand in a .py file, a folder, a .zip "
+                           "or a .ipynb notebook)"), name=submission.name, suffix=suffix)
+    raise LoadError(N_("{name}: unsupported submission type 'no extension' (hand in a .py file, a folder, a .zip "
+                       "or a .ipynb notebook)"), name=submission.name)
 
 
 def _write_module(path: Path, module: str, dest: Path) -> Path:
     if path.suffix.lower() == ".ipynb":
         if path.is_symlink() or not path.is_file():
-            raise LoadError(f"{path.name} is a symbolic link or not a regular file: hand in the file itself")
+            raise LoadError(NOT_REGULAR, name=path.name)
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise LoadError(f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MB")
+            raise LoadError(TOO_LARGE, name=path.name, mb=MAX_FILE_BYTES >> 20)
         source = notebook_to_source(path)
     else:
         source = _read_source(path)

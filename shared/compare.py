@@ -45,7 +45,7 @@ def _fmt_index(idx) -> str:
 
 def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = None,
                  tol: Tol | None = None, loosen: float = 1.0, check_dtype: bool = True,
-                 check_device: bool = True) -> None:
+                 check_device: bool = True, values: bool = True) -> None:
     """Compare a tensor / array / number / tuple result against the expected one.
 
     ``name`` says what is compared ("conv2d output", "grad of weight"); ``hint`` names
@@ -59,7 +59,7 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
                 name=name, actual=len(actual), expected=len(expected)), hint)
         for i, (a, e) in enumerate(zip(actual, expected)):
             assert_close(a, e, name=f"{name}[{i}]", hint=hint, tol=tol, loosen=loosen,
-                         check_dtype=check_dtype, check_device=check_device)
+                         check_dtype=check_dtype, check_device=check_device, values=values)
         return
     numeric = {"int", "float"}
     if not (exp_kind == act_kind or (exp_kind in numeric and act_kind in numeric and exp_kind == "float")):
@@ -68,6 +68,8 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
         else:
             text = _("your {name} is a {actual}; expected a {expected}.")
         raise Feedback(text.format(name=name, actual=act_kind, expected=exp_kind), hint)
+    if not values and exp_kind not in ("numpy.ndarray", "torch.Tensor"):
+        return
     if exp_kind in ("int", "bool"):
         if actual != expected:
             raise Feedback(_("your {name} is {actual}; expected {expected}.").format(
@@ -92,11 +94,17 @@ def assert_close(actual: Any, expected: Any, *, name: str, hint: str | None = No
                 name=name, actual=repr(actual), expected=repr(expected)), hint)
         return
     _compare_tensors(actual_t, expected_t, name=name, hint=hint, tol=tol, loosen=loosen,
-                     check_dtype=check_dtype, check_device=check_device)
+                     check_dtype=check_dtype, check_device=check_device, values=values)
+
+
+def assert_structure(actual: Any, expected: Any, *, name: str, hint: str | None = None) -> None:
+    """The upper rungs of the ladder only: type, length, dtype, shape and device, not the
+    values (a check that must not charge a wrong value twice, e.g. a forbidden-API test)."""
+    assert_close(actual, expected, name=name, hint=hint, values=False)
 
 
 def _compare_tensors(actual: torch.Tensor, expected: torch.Tensor, *, name, hint, tol, loosen,
-                     check_dtype, check_device) -> None:
+                     check_dtype, check_device, values: bool = True) -> None:
     if check_dtype and actual.dtype != expected.dtype:
         raise Feedback(_("your {name} has dtype {actual}; expected {expected} (outputs keep the input dtype).").format(
             name=name, actual=actual.dtype, expected=expected.dtype), hint)
@@ -107,6 +115,8 @@ def _compare_tensors(actual: torch.Tensor, expected: torch.Tensor, *, name, hint
         raise Feedback(_("your {name} is on {actual}; expected {expected} (outputs stay on the input's "
                          "device).").format(name=name, actual=actual.device.type, expected=expected.device.type),
                        hint)
+    if not values:
+        return
     a = actual.detach().to("cpu")
     e = expected.detach().to("cpu")
     if not a.dtype.is_floating_point and not a.dtype.is_complex:

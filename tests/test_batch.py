@@ -226,3 +226,33 @@ def test_past_the_suite_timeout_everything_of_the_submission_is_killed_and_remov
         base = confine.CGROUP_ROOT / "freezer" / confine.GROUP if kind == "v1" else confine._v2_base() / confine.GROUP
         assert [d for d in base.iterdir() if d.is_dir() and not d.name.startswith("probe")] == [] or \
             all(not list(d.iterdir()) or not confine._pids(d / "cgroup.procs") for d in base.iterdir() if d.is_dir())
+
+
+@pytest.mark.slow
+def test_uploads_that_used_to_crash_a_batch_get_results_and_the_batch_goes_on(tmp_path):
+    """A 200,000-term expression, a notebook of 100,000 '[', a zip with a file x and a file
+    x/a1_cnn.py, a zip with corrupt deflate data: each gets a results.json with score 0 and
+    a message, the correct submission after them is graded, and the gradebook lists all."""
+    from tests.test_submission import _corrupt_deflate, _zip_bytes
+    (tmp_path / "deep.py").write_text("x = " + " + ".join(["1"] * 200_000) + "\n")
+    (tmp_path / "brackets.ipynb").write_text("[" * 100_000)
+    (tmp_path / "clash.zip").write_bytes(_zip_bytes([("x", "1"), ("x/a1_cnn.py", "y = 2\n")]))
+    (tmp_path / "deflate.zip").write_bytes(_corrupt_deflate())
+    shutil.copy(A1.solution_path, tmp_path / "zz_correct.py")
+    out = tmp_path / "out"
+    names = ["deep.py", "brackets.ipynb", "clash.zip", "deflate.zip", "zz_correct.py"]
+    proc = _grade([*[tmp_path / n for n in names], "--out", out, "--jobs", "2"])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for name in ("deep", "brackets", "clash", "deflate"):
+        res = json.loads((out / name / "results.json").read_text())
+        assert res["score"] == 0 and res["max_score"] > 0 and "could not be loaded" in res["output"], name
+    correct = json.loads((out / "zz_correct" / "results.json").read_text())
+    assert correct["score"] == correct["max_score"] > 0
+    assert len(_rows(out)) == 5
+
+
+def test_the_grading_process_has_a_memory_limit():
+    probe = ("import resource, sys; from autograder.engine import limit_grader_memory, GRADER_MEMORY_MB; "
+             "limit_grader_memory('cpu'); soft, hard = resource.getrlimit(resource.RLIMIT_AS); "
+             "sys.exit(0 if soft == hard == GRADER_MEMORY_MB << 20 else 1)")
+    assert subprocess.run([sys.executable, "-c", probe], cwd=ROOT).returncode == 0

@@ -8,6 +8,7 @@ hints).  Each is extracted here exactly as the documented ``pybabel extract`` do
 from __future__ import annotations
 
 import ast
+import html
 import json
 import math
 import os
@@ -370,3 +371,150 @@ def test_grading_with_lang_ko_writes_korean_feedback(tmp_path):
     assert "제출한 lstm_cell (h_next, c_next)" in order["output"] and "힌트: 게이트 순서(gate order)" in order["output"]
     assert "기대값과 다릅니다" in order["output"] and re.search(r"인덱스 \(\d+, \d+\): 제출한 값 -?\d", order["output"])
     assert not [t["output"] for t in failed if "Hint:" in t["output"]]
+
+
+# ---- messages made outside the translated modules: load errors, crashes, pages ------------------
+def test_load_errors_speak_the_language_of_the_batch(tmp_path):
+    """A submission that cannot be loaded: the problem comes out in the run's language, which the
+    engine passes in (its threads share one process-wide language), whatever the process's."""
+    from autograder import engine
+    from autograder.submission import LoadError, materialize
+    a = registry.get("a1_cnn")
+    broken = tmp_path / "a1_cnn.py"
+    broken.write_text("import torch\n\ndef conv2d(x, w:\n    return x\n", encoding="utf-8")
+    corrupt = tmp_path / "work.zip"
+    corrupt.write_bytes(b"this is not a zip archive")
+    odd = tmp_path / "a1_cnn.txt"
+    odd.write_text("x = 1\n", encoding="utf-8")
+    cases = [(broken, ["a1_cnn.py", "3", "'(' was never closed", "def conv2d(x, w:"],
+              "syntax error in a1_cnn.py at line 3: '(' was never closed: def conv2d(x, w:"),
+             (corrupt, ["work.zip", "File is not a zip file"], "work.zip is not a valid zip file"),
+             (odd, ["a1_cnn.txt", "'.txt'"], "unsupported submission type '.txt'"),
+             (tmp_path / "gone.py", ["gone.py"], "gone.py does not exist")]
+    for i, (path, values, english) in enumerate(cases):
+        with i18n.language("ko"):                   # the process's language is not the run's
+            en, static = engine.load(a, path, tmp_path / f"en-{i}", lang="en")
+        ko, static = engine.load(a, path, tmp_path / f"ko-{i}", lang="ko")
+        check_pair(en, ko, *values, english=english)
+        assert static == {}
+    # LoadError itself: str() in the process's language (English unless set), text(lang) in any
+    with pytest.raises(LoadError) as info:
+        materialize(corrupt, "a1_cnn", tmp_path / "m")
+    assert str(info.value) == info.value.text("en") and str(info.value).startswith("work.zip is not a valid zip")
+    with i18n.language("ko"):
+        assert str(info.value) == info.value.text("ko") != info.value.text("en")
+    # threads of one process grading in different languages at once
+    from concurrent.futures import ThreadPoolExecutor
+    langs = ["en", "ko"] * 4
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda job: engine.load(a, broken, tmp_path / f"t{job[0]}", lang=job[1])[0],
+                            enumerate(langs)))
+    assert [bool(HANGUL.search(g)) for g in got] == [lang == "ko" for lang in langs], got
+
+
+def test_tampering_findings_speak_the_language_of_the_batch(tmp_path):
+    """The static check's findings are worded in the language it is given (the engine's: the
+    batch's), else the process's (the in-process path of the plugin, which set it)."""
+    from autograder.static_check import analyze
+    (tmp_path / "m.py").write_text("import ctypes\n\n\ndef f(x):\n    return eval('x')\n", encoding="utf-8")
+    with i18n.language("ko"):
+        en = analyze(tmp_path, "m", [], lang="en")["*"]
+    ko = analyze(tmp_path, "m", [], lang="ko")["*"]
+    with i18n.language("ko"):
+        assert analyze(tmp_path, "m", [])["*"] == ko
+    assert sorted(f["what"] for f in en) == ["calls eval()", "imports ctypes"]
+    assert sorted(f["where"] for f in ko) == sorted(f["where"] for f in en) == ["line 1 of your m.py",
+                                                                              "line 5 of your m.py"]
+    for e, k in zip(en, ko):
+        check_pair(e["what"], k["what"], "ctypes" if "ctypes" in e["what"] else "eval()")
+    first_en, first_ko = (next(f for f in found if "ctypes" in f["what"]) for found in (en, ko))
+    with i18n.language("ko"):                       # as the grading process shows it
+        shown = str(feedback.Tampering("f", first_ko["what"], first_ko["where"]))
+    assert first_ko["what"] in shown and "제출한 m.py의 1번째 줄" in shown
+    assert "your code imports ctypes (line 1 of your m.py)" in str(feedback.Tampering("f", first_en["what"],
+                                                                                      first_en["where"]))
+
+
+def test_crash_details_speak_the_language_of_the_run():
+    """How a worker ended (shown in "your code crashed in ...") and a refused call-back, in the
+    grading process's language."""
+    import signal
+    from autograder.isolation import process
+    worker = process.WorkerProcess(ROOT / "m.py", "m", limits={}, slot=0, copy_folder=False, import_timeout=1.0)
+    en, ko = both(worker.exit_detail)                               # never started
+    check_pair(en, ko, english="the worker is gone")
+    worker.pid, worker.returncode = 1, -int(signal.SIGKILL)         # no zygote: the status is taken as it is
+    en, ko = both(lambda: feedback.StudentCrashed("conv2d", worker.exit_detail()))
+    check_pair(en, ko, "conv2d", "SIGKILL", english="killed by SIGKILL (memory or process limit?)")
+    worker.returncode = 3
+    check_pair(*both(worker.exit_detail), "3", english="exited with code 3")
+    too_many = np.zeros(process.CALLBACK_MAX_ELEMENTS + 1, dtype=bool)
+
+    def refused():
+        try:
+            process._check_callback_args(((too_many,), {}))
+        except ValueError as exc:
+            return str(exc)
+        return "accepted"
+    en, ko = both(refused)
+    check_pair(en, ko, str(process.CALLBACK_MAX_ELEMENTS + 1), str(process.CALLBACK_MAX_ELEMENTS),
+               english=f"the grader refused to call back with {process.CALLBACK_MAX_ELEMENTS + 1} values in one call")
+
+
+def test_feedback_page_speaks_its_own_language(tmp_path):
+    """The page's words in the page's language, not the process's (one batch may serve courses in
+    both); a hidden test quoted by a summary is replaced by a mark in that language too."""
+    from autograder.instructor.feedback_page import write_feedback_page
+    from tests.test_instructor_common import make_results, make_test
+    hidden_output = "your conv2d output has shape (2, 2, 6, 6); expected (2, 2, 3, 5)."
+    tests = [make_test("Task 1.4 conv2d: 2 of 7 points", "1.4", 0, 0, tags=("summary",),
+                       output="1 of 3 tests failed. The first: 1.4 conv2d with dilation HIDDEN\n" + hidden_output,
+                       extra={"kind": "summary", "task": "1.4"}),
+             make_test("1.1 conv_output_size with int arguments", "1.1.1", 2, 2),
+             make_test("1.4 conv2d matches F.conv2d", "1.4.2", 0, 2, "failed", output="your conv2d differs"),
+             make_test("1.4 conv2d with dilation HIDDEN", "1.4.3", 0, 3, "failed", visibility="hidden",
+                       output=hidden_output)]
+    results = make_results(tests, output="Score: 2 / 7.")
+    with i18n.language("en"):
+        ko = write_feedback_page(results, tmp_path / "ko.html", lang="ko").read_text(encoding="utf-8")
+    with i18n.language("ko"):
+        en = write_feedback_page(results, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in ko and '<html lang="en">' in en
+    for english, korean in (("<h1>Feedback</h1>", "<h1>피드백</h1>"),
+                            ('class="passed">passed<', 'class="passed">통과<'),
+                            ('class="failed">failed<', 'class="failed">실패<'),
+                            ("[a test not shown]", "[공개되지 않은 테스트]"),
+                            ("1 more test(s) are not shown here", "테스트가 1개 더 있습니다")):
+        assert english in en and korean in ko, (english, korean)
+    assert not HANGUL.search(en)
+    for page in (en, ko):
+        assert "HIDDEN" not in page and "(2, 2, 3, 5)" not in page
+        assert "1.4 conv2d matches F.conv2d" in page and "your conv2d differs" in page
+    results["visibility"] = "after_due_date"            # not yet visible: the page says so, in its language
+    ko = write_feedback_page(results, tmp_path / "later.html", lang="ko").read_text(encoding="utf-8")
+    assert "마감 후에 공개됩니다" in ko and 'id="tests"' not in ko and "your conv2d differs" not in ko
+
+
+@pytest.mark.slow
+def test_engine_grades_threads_of_one_batch_each_in_its_language(tmp_path):
+    """Two submissions that cannot load, graded at once in threads of one process, one run in
+    Korean and one in English: each results.json and feedback.html in its own language."""
+    from concurrent.futures import ThreadPoolExecutor
+    from autograder.engine import grade_submission
+    broken = tmp_path / "a1_cnn.py"
+    broken.write_text("import torch\n\ndef conv2d(x, w:\n    return x\n", encoding="utf-8")
+
+    def grade(lang):
+        return grade_submission("a1_cnn", broken, tmp_path / lang / "results.json", lang=lang, isolation="inprocess")
+    with ThreadPoolExecutor(2) as pool:
+        res = dict(zip(("ko", "en"), pool.map(grade, ("ko", "en"))))
+    assert res["en"]["output"].startswith("Your submission could not be loaded: syntax error in a1_cnn.py at line 3")
+    assert res["ko"]["output"].startswith("제출물을 불러올 수 없습니다: a1_cnn.py의 3번째 줄에 문법 오류")
+    assert not HANGUL.search(json.dumps(res["en"], ensure_ascii=False))
+    for lang in ("ko", "en"):
+        assert res[lang]["score"] == 0 and res[lang]["max_score"] > 0
+        failed = [t for t in res[lang]["tests"] if t["status"] == "failed"]
+        assert failed and all(res[lang]["extra_data"]["load_error"] in t["output"] for t in failed)
+        page = (tmp_path / lang / "feedback.html").read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in page and res[lang]["extra_data"]["load_error"] in html.unescape(page)
+    assert "<h1>피드백</h1>" in (tmp_path / "ko" / "feedback.html").read_text(encoding="utf-8")

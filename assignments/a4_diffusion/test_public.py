@@ -11,12 +11,57 @@ import math
 import pytest
 import torch
 
+from shared.compare import assert_close, assert_true
+from shared.i18n import N_
 from shared.models_a4 import TinyEpsModel
 from shared.strategies import randint, randn
+from shared.tolerances import Tol
 
 pytestmark = pytest.mark.visibility("visible")
 
 T = 50
+
+# the concept a mismatch most likely comes from (the hidden tests use the same words)
+LINEAR_HINT = (N_("the linear schedule has T values from beta_start (t = 0) to beta_end (t = T-1), both included, "
+                  "equally spaced, as a float64 tensor (0-based timesteps)"))
+COSINE_HINT = (N_("cosine schedule: f(u) = cos^2((u + s) / (1 + s) * pi / 2), beta_t = min(1 - f((t+1)/T) / "
+                  "f(t/T), max_beta) for t = 0..T-1, float64; keep the offset s and the max_beta clip"))
+ABAR_HINT = N_("abar_t = prod_{s=0..t} (1 - beta_s): a cumulative product that includes step t (0-based)")
+Q_HINT = (N_("x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise, with abar looked up at each sample's 0-based "
+             "timestep t and reshaped to (B, 1, ..., 1) so it broadcasts over inputs of any rank"))
+POST_HINT = (N_("posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 7): mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0 "
+                "+ sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t; posterior variance beta_tilde_t = (1 - "
+                "abar_{t-1}) / (1 - abar_t) * beta_t shaped (B, 1, ..., 1); abar_{-1} = 1 at t = 0 (0-based)"))
+X0_HINT = N_("x0_hat = (x_t - sqrt(1 - abar_t) * eps) / sqrt(abar_t) inverts q_sample (0-based t, broadcast per "
+             "sample)")
+DDPM_HINT = (N_("DDPM step: x0_hat from eps, then the posterior mean of q(x_{t-1} | x_t, x0_hat) plus "
+                "sqrt(beta_tilde_t) * noise, where the posterior variance is beta_tilde_t = (1 - abar_{t-1}) / (1 "
+                "- abar_t) * beta_t (fixed_small); no clipping of x0_hat; no noise at the final step (t = 0)"))
+FINAL_HINT = (N_("at the final step (t = 0) no noise is added: x_{-1} is the posterior mean, which equals x0_hat "
+                 "because abar_{-1} = 1"))
+LOSS_HINT = (N_("epsilon-prediction loss: x_t = q_sample(x0, t, noise), then mean((noise - model(x_t, t))^2) over "
+                "all elements: the target is the noise, the model is called as model(x_t, t)"))
+ETA0_HINT = (N_("with eta = 0 DDIM is deterministic: sigma = 0, the noise is ignored and x_prev = sqrt(a_prev) "
+                "x0_hat + sqrt(1 - a_prev) eps"))
+TPREV_HINT = N_("t_prev < 0 means the clean data: use a_prev = 1 (do not index alphas_cumprod with a negative t_prev)")
+CFG_HINT = (N_("classifier-free guidance: eps = eps_uncond + scale * (eps_cond - eps_uncond); start from the "
+               "unconditional prediction, so scale 0 gives eps_uncond and scale 1 gives eps_cond"))
+EMB_HINT = (N_("timestep embedding: half = dim // 2, freqs = exp(-ln(max_period) * arange(half) / half), [sin(t * "
+               "freqs), cos(t * freqs)] (sin first), then one zero column when dim is odd; float t keeps its "
+               "dtype, integer t gives float32"))
+DDPM_SAMPLE_HINT = (N_("DDPM sampling: x = torch.randn(shape, generator=generator, dtype=dtype) (x_T); then for t "
+                       "= T-1, T-2, ..., 0 (every step, down to and including t = 0): eps = model(x, "
+                       "torch.full((B,), t)); noise = torch.randn(shape, generator=generator, dtype=dtype) when t "
+                       "> 0 (zeros at t = 0, nothing drawn); x = ddpm_step(eps, t, x, betas, noise)"))
+TIMESTEP_HINT = (N_("call the model once per step with the 0-based timestep as a LongTensor (B,), torch.full((B,), "
+                    "t): DDPM visits t = T-1, T-2, ..., 0"))
+DDIM_SAMPLE_HINT = (N_("DDIM sampling: ratio = T // num_steps; leading timesteps (num_steps-1)*ratio, ..., ratio, "
+                       "0; x = torch.randn(shape, generator=generator, dtype=dtype); per step eps = model(x, "
+                       "torch.full((B,), t)), noise = torch.randn(shape, generator=generator, dtype=dtype) only "
+                       "when eta > 0, x = ddim_step(eps, t, t_prev = t - ratio, x, alphas_cumprod, eta, noise)"))
+LEADING_HINT = (N_("leading spacing (diffusers' timestep_spacing='leading'): ratio = T // num_steps and the "
+                   "timesteps are (num_steps-1)*ratio, ..., 2*ratio, ratio, 0, i.e. they start at "
+                   "(num_steps-1)*ratio, not at T-1, and always end at 0"))
 
 
 def linear_betas():
@@ -27,24 +72,36 @@ def linear_abar():
     return torch.cumprod(1 - linear_betas(), 0)
 
 
+def check_tensor(out, name, dtype, shape, hint=None):
+    """``out`` is a tensor of this dtype and shape (before its values are looked at)."""
+    assert_true(isinstance(out, torch.Tensor), N_("your {name} is a {actual}; expected a {expected}.").format(
+        name=name, actual=type(out).__name__, expected="torch.Tensor"), hint)
+    assert_true(out.dtype == dtype, N_("your {name} has dtype {actual}; expected {expected}.").format(
+        name=name, actual=out.dtype, expected=dtype), hint)
+    assert_true(tuple(out.shape) == tuple(shape), N_("your {name} has shape {actual}; expected {expected}.").format(
+        name=name, actual=tuple(out.shape), expected=tuple(shape)), hint)
+
+
 def test_linear_beta_schedule_endpoints(student):
     betas = student.linear_beta_schedule(T)
-    assert betas.dtype == torch.float64 and betas.shape == (T,)
-    torch.testing.assert_close(betas, linear_betas())
+    check_tensor(betas, N_("linear_beta_schedule output"), torch.float64, (T,), LINEAR_HINT)
+    assert_close(betas, linear_betas(), name=N_("linear_beta_schedule output"), hint=LINEAR_HINT)
 
 
 def test_cosine_beta_schedule_formula(student):
     f = [math.cos((i / T + 0.008) / 1.008 * math.pi / 2) ** 2 for i in range(T + 1)]
     expected = torch.tensor([min(1 - f[i + 1] / f[i], 0.999) for i in range(T)], dtype=torch.float64)
     betas = student.cosine_beta_schedule(T)
-    assert betas.dtype == torch.float64 and betas.shape == (T,)
-    torch.testing.assert_close(betas, expected)
-    assert float(betas[-1]) == 0.999, "the last beta must be clipped at max_beta"
+    check_tensor(betas, N_("cosine_beta_schedule output"), torch.float64, (T,), COSINE_HINT)
+    assert_true(float(betas[-1]) == 0.999, N_("your last cosine beta is {actual:.6g}; expected 0.999: the betas are "
+                                              "clipped at max_beta.").format(actual=float(betas[-1])), COSINE_HINT)
+    assert_close(betas, expected, name=N_("cosine_beta_schedule output"), hint=COSINE_HINT)
 
 
 def test_alphas_cumprod_small(student):
     betas = torch.tensor([0.5, 0.5, 0.0], dtype=torch.float64)
-    torch.testing.assert_close(student.alphas_cumprod(betas), torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64))
+    assert_close(student.alphas_cumprod(betas), torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64),
+                 name=N_("alphas_cumprod output"), hint=ABAR_HINT)
 
 
 def test_q_sample_per_sample_timesteps(student):
@@ -52,10 +109,11 @@ def test_q_sample_per_sample_timesteps(student):
     x0, noise = randn((3, 2, 4, 4), 0, torch.float32), randn((3, 2, 4, 4), 1, torch.float32)
     t = torch.tensor([0, 10, T - 1])
     out = student.q_sample(x0, t, noise, abar)
-    assert out.dtype == torch.float32 and out.shape == x0.shape
+    check_tensor(out, N_("q_sample output"), torch.float32, x0.shape, Q_HINT)
     for b in range(3):          # (a loop is fine in a test; your code should not need one)
         a = float(abar[t[b]])
-        torch.testing.assert_close(out[b], math.sqrt(a) * x0[b] + math.sqrt(1 - a) * noise[b])
+        assert_close(out[b], math.sqrt(a) * x0[b] + math.sqrt(1 - a) * noise[b],
+                     name=N_("q_sample output for sample {b} (t = {t})").format(b=b, t=int(t[b])), hint=Q_HINT)
 
 
 def test_q_sample_any_rank(student):
@@ -64,19 +122,26 @@ def test_q_sample_any_rank(student):
         x0, noise = randn(shape, 2), randn(shape, 3)
         t = randint((4,), 4, 0, T)
         out = student.q_sample(x0, t, noise, abar)
-        assert out.shape == shape
-        torch.testing.assert_close(out[1], abar[t[1]].sqrt() * x0[1] + (1 - abar[t[1]]).sqrt() * noise[1])
+        name = N_("q_sample output for {rank}-D inputs").format(rank=len(shape))
+        check_tensor(out, name, torch.float64, shape, Q_HINT)
+        assert_close(out[1], abar[t[1]].sqrt() * x0[1] + (1 - abar[t[1]]).sqrt() * noise[1],
+                     name=N_("{name}, sample 1").format(name=name), hint=Q_HINT)
 
 
 def test_q_posterior_mean_variance_small(student):
     betas = torch.tensor([0.5, 0.5], dtype=torch.float64)
     x0, xt = torch.zeros(2, 3, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64)
-    mean, var = student.q_posterior_mean_variance(x0, xt, torch.tensor([0, 1]), betas)
-    assert var.shape == (2, 1)
-    torch.testing.assert_close(var[:, 0], torch.tensor([0.0, 1 / 3], dtype=torch.float64))
+    got = student.q_posterior_mean_variance(x0, xt, torch.tensor([0, 1]), betas)
+    assert_true(isinstance(got, tuple) and len(got) == 2,
+                N_("q_posterior_mean_variance must return a tuple (mean, variance)."), POST_HINT)
+    mean, var = got
+    check_tensor(var, N_("posterior variance"), torch.float64, (2, 1), POST_HINT)
+    assert_close(var[:, 0], torch.tensor([0.0, 1 / 3], dtype=torch.float64), name=N_("posterior variance"),
+                 hint=POST_HINT)
     # t = 1: sqrt(alpha_1) (1 - abar_0) / (1 - abar_1) = sqrt(0.5) * 0.5 / 0.75
-    torch.testing.assert_close(mean[1], torch.full((3,), math.sqrt(0.5) * 0.5 / 0.75, dtype=torch.float64))
-    torch.testing.assert_close(mean[0], x0[0])
+    assert_close(mean[1], torch.full((3,), math.sqrt(0.5) * 0.5 / 0.75, dtype=torch.float64),
+                 name=N_("posterior mean at t = {t}").format(t=1), hint=POST_HINT)
+    assert_close(mean[0], x0[0], name=N_("posterior mean at t = {t}").format(t=0), hint=POST_HINT)
 
 
 def test_predict_x0_from_eps_roundtrip(student):
@@ -84,7 +149,7 @@ def test_predict_x0_from_eps_roundtrip(student):
     x0, noise = randn((4, 3, 2), 5), randn((4, 3, 2), 6)
     t = torch.tensor([0, 5, 20, T - 1])
     xt = torch.stack([abar[t[b]].sqrt() * x0[b] + (1 - abar[t[b]]).sqrt() * noise[b] for b in range(4)])
-    torch.testing.assert_close(student.predict_x0_from_eps(xt, t, noise, abar), x0)
+    assert_close(student.predict_x0_from_eps(xt, t, noise, abar), x0, name=N_("recovered x0"), hint=X0_HINT)
 
 
 def test_ddpm_step_final_and_middle(student):
@@ -92,22 +157,25 @@ def test_ddpm_step_final_and_middle(student):
     eps, xt, noise = randn((2, 3), 7), randn((2, 3), 8), randn((2, 3), 9)
     abar0 = 1 - float(betas[0])
     x0_hat = (xt - math.sqrt(1 - abar0) * eps) / math.sqrt(abar0)
-    torch.testing.assert_close(student.ddpm_step(eps, 0, xt, betas, noise), x0_hat)   # no noise at t = 0
+    assert_close(student.ddpm_step(eps, 0, xt, betas, noise), x0_hat,             # no noise at t = 0
+                 name=N_("ddpm_step output at t = 0"), hint=FINAL_HINT)
     t = 10
     abar = linear_abar()
     a_t, a_p, b_t = float(abar[t]), float(abar[t - 1]), float(betas[t])
     x0_hat = (xt - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
     mean = math.sqrt(a_p) * b_t / (1 - a_t) * x0_hat + math.sqrt(1 - b_t) * (1 - a_p) / (1 - a_t) * xt
     expected = mean + math.sqrt((1 - a_p) / (1 - a_t) * b_t) * noise
-    torch.testing.assert_close(student.ddpm_step(eps, t, xt, betas, noise), expected)
+    assert_close(student.ddpm_step(eps, t, xt, betas, noise), expected,
+                 name=N_("ddpm_step output at t = {t}").format(t=t), hint=DDPM_HINT)
 
 
 def test_diffusion_loss_zero_model(student):
     abar = torch.tensor([0.5], dtype=torch.float64)
     loss = student.diffusion_loss(lambda x, t: torch.zeros_like(x), torch.zeros(2, 3), torch.tensor([0, 0]),
                                   torch.ones(2, 3), abar)
-    assert loss.dim() == 0
-    torch.testing.assert_close(loss, torch.tensor(1.0))
+    assert_true(isinstance(loss, torch.Tensor) and loss.dim() == 0,
+                N_("diffusion_loss must return a scalar tensor (0-dim): the mean over all elements."), LOSS_HINT)
+    assert_close(loss, torch.tensor(1.0), name=N_("diffusion loss of a model that predicts zeros"), hint=LOSS_HINT)
 
 
 def test_diffusion_loss_small_network(student):
@@ -118,7 +186,8 @@ def test_diffusion_loss_small_network(student):
     xt = torch.stack([abar[t[b]].sqrt().float() * x0[b] + (1 - abar[t[b]]).sqrt().float() * noise[b]
                       for b in range(4)])
     expected = ((model(xt, t) - noise) ** 2).mean()
-    torch.testing.assert_close(student.diffusion_loss(model, x0, t, noise, abar), expected)
+    assert_close(student.diffusion_loss(model, x0, t, noise, abar), expected,
+                 name=N_("diffusion loss of a small network"), hint=LOSS_HINT)
 
 
 def test_ddim_step_eta0_ignores_noise(student):
@@ -127,24 +196,27 @@ def test_ddim_step_eta0_ignores_noise(student):
     a_t, a_p = float(abar[30]), float(abar[20])
     x0_hat = (xt - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
     expected = math.sqrt(a_p) * x0_hat + math.sqrt(1 - a_p) * eps
-    torch.testing.assert_close(student.ddim_step(eps, 30, 20, xt, abar, eta=0.0, noise=randn((2, 4), 14)), expected)
-    torch.testing.assert_close(student.ddim_step(eps, 30, -1, xt, abar), x0_hat)    # t_prev < 0: abar = 1
+    assert_close(student.ddim_step(eps, 30, 20, xt, abar, eta=0.0, noise=randn((2, 4), 14)), expected,
+                 name=N_("ddim_step output with eta = 0"), hint=ETA0_HINT)
+    assert_close(student.ddim_step(eps, 30, -1, xt, abar), x0_hat,            # t_prev < 0: abar = 1
+                 name=N_("ddim_step output for t_prev < 0"), hint=TPREV_HINT + N_("; then x_prev = x0_hat"))
 
 
 def test_classifier_free_guidance_scales(student):
     u, c = randn((2, 3), 15), randn((2, 3), 16)
-    torch.testing.assert_close(student.classifier_free_guidance(u, c, 0.0), u)
-    torch.testing.assert_close(student.classifier_free_guidance(u, c, 1.0), c)
-    torch.testing.assert_close(student.classifier_free_guidance(u, c, 3.0), u + 3.0 * (c - u))
+    assert_close(student.classifier_free_guidance(u, c, 0.0), u, name=N_("guidance at scale 0"), hint=CFG_HINT)
+    assert_close(student.classifier_free_guidance(u, c, 1.0), c, name=N_("guidance at scale 1"), hint=CFG_HINT)
+    assert_close(student.classifier_free_guidance(u, c, 3.0), u + 3.0 * (c - u), name=N_("guidance at scale 3"),
+                 hint=CFG_HINT)
 
 
 def test_timestep_embedding_small(student):
     emb = student.timestep_embedding(torch.tensor([0, 1]), 5)
-    assert emb.shape == (2, 5) and emb.dtype == torch.float32
+    check_tensor(emb, N_("timestep_embedding output"), torch.float32, (2, 5), EMB_HINT)
     freqs = [1.0, 10000 ** -0.5]
     expected = torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0],
                              [math.sin(freqs[0]), math.sin(freqs[1]), math.cos(freqs[0]), math.cos(freqs[1]), 0.0]])
-    torch.testing.assert_close(emb, expected)
+    assert_close(emb, expected, name=N_("timestep_embedding output"), hint=EMB_HINT)
 
 
 class _RecordingModel:
@@ -165,7 +237,12 @@ def test_ddpm_sample_small_chain(student):
     abar = torch.cumprod(1 - betas, 0)
     model = _RecordingModel(2, torch.float64)
     got = student.ddpm_sample(model, (2, 2, 3), betas, torch.Generator().manual_seed(17), dtype=torch.float64)
-    assert model.timesteps == [[2, 2], [1, 1], [0, 0]], "the model is called at t = T-1, ..., 0 (LongTensor (B,))"
+    expected_calls = [[2, 2], [1, 1], [0, 0]]           # t = T-1, ..., 0, a LongTensor (B,) each
+    assert_true(model.timesteps == expected_calls,
+                N_("your ddpm_sample called the model with the timesteps {seen}; expected {expected} (one call per "
+                   "step, t = T-1, ..., 0, as a LongTensor (B,)).").format(seen=model.timesteps[:6],
+                                                                          expected=expected_calls),
+                TIMESTEP_HINT)
     # the same chain written out: x_T, then one noise draw per step t > 0, from the same generator
     g = torch.Generator().manual_seed(17)
     x = torch.randn((2, 2, 3), generator=g, dtype=torch.float64)
@@ -178,15 +255,20 @@ def test_ddpm_sample_small_chain(student):
             x = mean + ((1 - a_prev) / (1 - abar[t]) * betas[t]).sqrt() * torch.randn((2, 2, 3), generator=g, dtype=torch.float64)
         else:
             x = mean
-    torch.testing.assert_close(got, x.detach())
+    assert_close(got, x.detach(), name=N_("ddpm_sample output"), hint=DDPM_SAMPLE_HINT)
 
 
 def test_ddim_sample_leading_timesteps(student):
     abar = linear_abar()                                  # T = 50
     model = _RecordingModel(3, torch.float32)
     got = student.ddim_sample(model, (2, 3, 4), abar, 5, torch.Generator().manual_seed(18))
-    assert got.shape == (2, 3, 4) and got.dtype == torch.float32
-    assert [ts[0] for ts in model.timesteps] == [40, 30, 20, 10, 0], "leading spacing: ratio = T // num_steps = 10"
+    check_tensor(got, N_("ddim_sample output"), torch.float32, (2, 3, 4), DDIM_SAMPLE_HINT)
+    seen = [ts[0] if isinstance(ts, list) and ts else ts for ts in model.timesteps]
+    expected_t = [40, 30, 20, 10, 0]
+    # leading spacing: ratio = T // num_steps = 10
+    assert_true(seen == expected_t, N_("your ddim_sample called the model at t = {seen}... for T = {T} and num_steps "
+                                       "= {num_steps}; expected t = {expected}...").format(
+                                           seen=seen[:6], T=T, num_steps=5, expected=expected_t), LEADING_HINT)
     # eta = 0: the only random draw is x_T; then deterministic DDIM steps to t_prev = t - 10
     x = torch.randn((2, 3, 4), generator=torch.Generator().manual_seed(18), dtype=torch.float32)
     for t in (40, 30, 20, 10, 0):
@@ -194,4 +276,6 @@ def test_ddim_sample_leading_timesteps(student):
         a_t, a_p = float(abar[t]), (float(abar[t - 10]) if t >= 10 else 1.0)
         x0_hat = (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
         x = math.sqrt(a_p) * x0_hat + math.sqrt(1 - a_p) * eps
-    torch.testing.assert_close(got, x.detach(), rtol=1e-4, atol=1e-4)
+    # five float32 steps written differently here: 1e-4 (not float32's 1e-5) absolute
+    assert_close(got, x.detach(), name=N_("ddim_sample output"), hint=DDIM_SAMPLE_HINT,
+                 tol=Tol(rtol=1e-4, atol=1e-4))

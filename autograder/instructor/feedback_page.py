@@ -13,25 +13,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder import PACKAGE_DIR
+from shared.i18n import LANGUAGES, N_, add_domain, translator
+
+add_domain("autograder", PACKAGE_DIR / "locale")          # idempotent (autograder.results does it too)
+
 SHOWN_AFTER_DUE = ("after_due_date", "after_published")
 
+# the page's words (autograder catalogue), looked up in the page's language (not the process's:
+# one batch may write pages for courses in several languages)
 LABELS = {
-    "en": {"title": "Feedback", "score": "Score", "tests": "Tests", "test": "Test", "status": "Status",
-           "points": "Points", "feedback": "Feedback", "passed": "passed", "failed": "failed",
-           "skipped": "skipped (not counted)", "summary": "Summary",
-           "not_shown": "{n} more test(s) are not shown here (hidden, or shown only after the due date); "
-                        "your score includes them.",
-           "unavailable": "Your results are not available yet: they are shown after the due date.",
-           "none_visible": "No test results are shown for this assignment yet.",
-           "hidden_name": "[a test not shown]", "hidden_detail": "[details of a test not shown]"},
-    "ko": {"title": "피드백", "score": "점수", "tests": "테스트", "test": "테스트", "status": "결과",
-           "points": "점수", "feedback": "피드백", "passed": "통과", "failed": "실패",
-           "skipped": "건너뜀 (점수에 포함되지 않음)", "summary": "요약",
-           "not_shown": "여기에 표시되지 않은 테스트가 {n}개 있습니다 (숨김 또는 마감 후 공개). 점수에는 포함되어 있습니다.",
-           "unavailable": "결과는 아직 공개되지 않았습니다. 마감 후에 공개됩니다.",
-           "none_visible": "아직 공개된 테스트 결과가 없습니다.",
-           "hidden_name": "[공개되지 않은 테스트]", "hidden_detail": "[공개되지 않은 테스트의 세부 내용]"},
+    "title": N_("Feedback"), "score": N_("Score"), "tests": N_("Tests"), "test": N_("Test"), "status": N_("Status"),
+    "points": N_("Points"), "feedback": N_("Feedback"), "passed": N_("passed"), "failed": N_("failed"),
+    "skipped": N_("skipped (not counted)"), "summary": N_("Summary"),
+    "not_shown": N_("{n} more test(s) are not shown here (hidden, or shown only after the due date); "
+                    "your score includes them."),
+    "unavailable": N_("Your results are not available yet: they are shown after the due date."),
+    "none_visible": N_("No test results are shown for this assignment yet."),
+    "hidden_name": N_("[a test not shown]"), "hidden_detail": N_("[details of a test not shown]"),
 }
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The page's words in ``lang`` ("not_shown" keeps its ``{n}`` for the template)."""
+    tr = translator(lang)
+    return {key: tr(text) for key, text in LABELS.items()}
 
 
 def may_see(visibility: str | None, after_due: bool) -> bool:
@@ -40,7 +46,7 @@ def may_see(visibility: str | None, after_due: bool) -> bool:
 
 
 def _lang_of(results: dict, lang: str | None) -> str:
-    if lang in LABELS:
+    if lang in LANGUAGES:
         return lang
     assignment = (results.get("extra_data") or {}).get("assignment")
     if assignment:
@@ -65,18 +71,19 @@ def page_context(results: dict, *, after_due: bool = False, lang: str | None = N
         except registry.UnknownAssignment:
             pass
     if not may_see(results.get("visibility"), after_due):
-        return {"lang": lang, "t": LABELS[lang], "title": title, "available": False}
+        return {"lang": lang, "t": labels(lang), "title": title, "available": False}
     shown, not_shown = [], []
     for test in results.get("tests", []):
         (shown if may_see(test.get("visibility"), after_due) else not_shown).append(test)
     # a visible task summary may quote a test shown only after the due date (its curated
     # message, as Gradescope shows it); a test that is never shown is never quoted
-    redact = _redactor(shown, [t for t in not_shown if t.get("visibility") == "hidden"], LABELS[lang])
+    words = labels(lang)
+    redact = _redactor(shown, [t for t in not_shown if t.get("visibility") == "hidden"], words)
     tests = [{"number": str(test.get("number", "")), "name": redact(str(test.get("name", ""))),
               "status": str(test.get("status", "")), "score": test.get("score", 0),
               "max_score": test.get("max_score", 0), "output": redact(str(test.get("output") or ""))}
              for test in shown]
-    return {"lang": lang, "t": LABELS[lang], "title": title, "available": True,
+    return {"lang": lang, "t": words, "title": title, "available": True,
             "score": results.get("score"), "max_score": results.get("max_score"),
             "output": redact(str(results.get("output") or "")), "tests": tests, "hidden": len(not_shown)}
 

@@ -5,6 +5,9 @@ id of the call it belongs to; anything else (a frame out of step, a malformed re
 a call-back with arguments over the cap) ends the call with a clear message, and a
 frame out of step also ends the worker.  On a timeout or a crash, every process of
 the worker is killed (:mod:`.confine`) and its folder removed.
+
+The details of a crash are shown to the student, in the run's language (this runs in the
+grading process, whose language the plugin sets from the run spec).
 """
 from __future__ import annotations
 
@@ -25,11 +28,20 @@ import numpy as np
 import torch
 from torch.utils._pytree import tree_leaves, tree_map
 
-from autograder import ROOT
+from autograder import PACKAGE_DIR, ROOT
 from autograder.isolation.confine import Confinement
 from autograder.isolation.zygote import BOOT_TIMEOUT, Zygote
 from shared import protocol, wire
 from shared.feedback import StudentCodeError, StudentCrashed, StudentTimeout
+from shared.i18n import N_, _, add_domain
+
+add_domain("autograder", PACKAGE_DIR / "locale")          # idempotent (autograder.results does it too)
+WORKER_GONE = N_("the worker is gone")
+# why a signal may have ended the worker, one message each
+KILLED_BY = {"SIGKILL": N_("killed by {signal} (memory or process limit?)"),
+             "SIGXCPU": N_("killed by {signal} (CPU time limit)"),
+             "SIGXFSZ": N_("killed by {signal} (file size limit)"),
+             "SIGSEGV": N_("killed by {signal} (segmentation fault)")}
 
 OUTPUT_KEEP = 64 * 1024        # bytes of student stdout/stderr kept per worker
 # A call-back's arguments (e.g. predict's rows): at most 4M values of a numeric dtype, so that
@@ -57,10 +69,12 @@ def _check_callback_args(args) -> None:
         if isinstance(leaf, (torch.Tensor, np.ndarray)):
             allowed = CALLBACK_TORCH_DTYPES if isinstance(leaf, torch.Tensor) else CALLBACK_NUMPY_DTYPES
             if leaf.dtype not in allowed:
-                raise ValueError(f"an array of dtype {leaf.dtype} (use float64 arrays, as the handout says)")
+                raise ValueError(_("the grader refused to call back with an array of dtype {dtype} (use float64 "
+                                   "arrays, as the handout says)").format(dtype=leaf.dtype))
             elements += leaf.numel() if isinstance(leaf, torch.Tensor) else leaf.size
     if elements > CALLBACK_MAX_ELEMENTS:
-        raise ValueError(f"{elements} values in one call (at most {CALLBACK_MAX_ELEMENTS}; batch smaller)")
+        raise ValueError(_("the grader refused to call back with {n} values in one call (at most {limit}; batch "
+                           "smaller)").format(n=elements, limit=CALLBACK_MAX_ELEMENTS))
 
 
 class WorkerProcess:
@@ -205,17 +219,15 @@ class WorkerProcess:
 
     def exit_detail(self) -> str:
         if self.pid is None:
-            return "the worker is gone"
+            return str(WORKER_GONE)
         self._reap(wait=2)
         code = self.returncode
         if code is None:
             return ""
         if code < 0:
             sig = signal.Signals(-code).name
-            why = {"SIGKILL": " (memory or process limit?)", "SIGXCPU": " (CPU time limit)",
-                   "SIGXFSZ": " (file size limit)", "SIGSEGV": " (segmentation fault)"}.get(sig, "")
-            return f"killed by {sig}{why}"
-        return f"exited with code {code}"
+            return str(KILLED_BY.get(sig) or N_("killed by {signal}")).format(signal=sig)
+        return _("exited with code {code}").format(code=code)
 
     # ---- messages --------------------------------------------------------------------
     def send(self, message: dict, deadline: float, name: str) -> None:
@@ -227,7 +239,7 @@ class WorkerProcess:
         except (OSError, EOFError, AttributeError):
             detail = self.exit_detail()
             self.kill()
-            raise StudentCrashed(name, detail or "the worker is gone") from None
+            raise StudentCrashed(name, detail or str(WORKER_GONE)) from None
 
     def _read(self, call_id: int, deadline: float, name: str, started: float) -> dict:
         try:
@@ -241,14 +253,16 @@ class WorkerProcess:
             raise StudentTimeout(name, round(deadline - started, 1)) from None
         except protocol.ProtocolError as exc:
             self.kill()
-            raise StudentCrashed(name, f"your code broke the grader's protocol ({exc}) and was stopped") from None
+            raise StudentCrashed(name, _("your code broke the grader's protocol ({detail}) and was stopped").format(
+                detail=exc)) from None
         except wire.WireError as exc:
             # the stream is still in step: this call fails, the worker goes on
-            raise StudentCrashed(name, f"the grader could not read what your code sent back ({exc})") from None
+            raise StudentCrashed(name, _("the grader could not read what your code sent back ({detail})").format(
+                detail=exc)) from None
         except (EOFError, OSError, AttributeError):
             detail = self.exit_detail()
             self.kill()
-            raise StudentCrashed(name, detail or "the worker is gone") from None
+            raise StudentCrashed(name, detail or str(WORKER_GONE)) from None
 
     def request(self, message: dict, name: str, timeout: float, callbacks=()) -> dict:
         """Send one request and wait for its reply, serving call-backs meanwhile."""
@@ -272,13 +286,13 @@ class WorkerProcess:
         graph = self.callback_graphs.pop(reply.get("callback_vjp"), None)
         grads = reply.get("grads")
         if graph is None or not isinstance(grads, list):
-            return {"op": protocol.CALLBACK_ERROR, "message": "no such call-back graph"}
+            return {"op": protocol.CALLBACK_ERROR, "message": _("no such call-back graph")}
         inputs, outputs = graph
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(g, torch.Tensor) and o.requires_grad]
         if not pairs:
             return {"op": protocol.CALLBACK_RESULT, "value": [None] * len(inputs)}
         try:
-            result = torch.autograd.grad([o for o, _ in pairs], inputs, [g.to(o.dtype) for o, g in pairs],
+            result = torch.autograd.grad([o for o, g in pairs], inputs, [g.to(o.dtype) for o, g in pairs],
                                          allow_unused=True)
         except Exception as exc:              # shapes the student's code sent back that do not fit
             return {"op": protocol.CALLBACK_ERROR, "message": f"{type(exc).__name__}: {str(exc)[:300]}"}
@@ -287,14 +301,14 @@ class WorkerProcess:
     def _callback(self, reply: dict, callbacks) -> dict:
         index = reply.get("callback")
         if type(index) is not int or not 0 <= index < len(callbacks):
-            return {"op": protocol.CALLBACK_ERROR, "message": "no such call-back"}
+            return {"op": protocol.CALLBACK_ERROR, "message": _("no such call-back")}
         args, kwargs = reply.get("args", ()), reply.get("kwargs", {})
         if not isinstance(args, tuple) or not isinstance(kwargs, dict):
-            return {"op": protocol.CALLBACK_ERROR, "message": "malformed call-back arguments"}
+            return {"op": protocol.CALLBACK_ERROR, "message": _("malformed call-back arguments")}
         try:
             _check_callback_args((args, kwargs))
-        except ValueError as exc:
-            return {"op": protocol.CALLBACK_ERROR, "message": f"the grader refused to call back with {exc}"}
+        except ValueError as exc:                   # the whole sentence, in the run's language
+            return {"op": protocol.CALLBACK_ERROR, "message": str(exc)}
         leaves = tree_leaves((args, kwargs))
         gens = [g for g in leaves if isinstance(g, torch.Generator)]
         wanted = reply.get("grad_leaves") or []

@@ -25,6 +25,10 @@ from autograder.isolation.process import WorkerProcess, reap_orphans
 from shared import protocol
 from shared.adapter import StudentAdapter
 from shared.feedback import StudentCodeError, StudentCrashed
+from shared.i18n import _
+
+# The crash details below are shown to the student, in the run's language (the plugin sets it
+# for this process; autograder.isolation.process registers the catalogue).
 
 OUTPUT_KEEP = 64 * 1024
 
@@ -85,7 +89,7 @@ class WorkerTimer:
     def run(self, args, kwargs, timeout: float | None):
         owner, worker = self.owner, self.worker
         if owner.worker is not worker or not worker.alive:
-            raise StudentCrashed(self.name, "the worker restarted")
+            raise StudentCrashed(self.name, _("the worker restarted"))
         callbacks: list = []
         prep_id = next(owner._ids)
         blob = pack_args(args, kwargs, callbacks)
@@ -217,7 +221,8 @@ class WorkerStudent(StudentAdapter):
     def _invoke(self, spec, args, kwargs, *, new: bool = False, self_obj: RemoteObject | None = None):
         name = spec if isinstance(spec, str) else f"{self_obj.class_name}.{spec[1]}"
         if self_obj is not None and self_obj._generation != self.generation:
-            raise StudentCrashed(name, "this object was lost when your code was restarted after an earlier failure")
+            raise StudentCrashed(name, _("this object was lost when your code was restarted after an earlier "
+                                         "failure"))
         self.guard.check(name)
         worker = self._ensure()
         leaves = tree_leaves((args, kwargs))
@@ -252,7 +257,7 @@ class WorkerStudent(StudentAdapter):
             if new:
                 obj = reply.get("object")
                 if not (isinstance(obj, list) and len(obj) == 2 and obj[0] == call_id):
-                    raise StudentCrashed(name, "the grader could not read what your code sent back")
+                    raise StudentCrashed(name, _("the grader could not read what your code sent back"))
                 return RemoteObject(self, call_id, str(obj[1])[:80], generation)
             return decode_modules(reply.get("value"), modules)
 
@@ -266,7 +271,7 @@ class WorkerStudent(StudentAdapter):
 
             def backward(grads):
                 if self.generation != generation or self.worker is not worker:
-                    raise StudentCrashed(name, "the worker restarted before backward")
+                    raise StudentCrashed(name, _("the worker restarted before backward"))
                 back_id = next(self._ids)
                 back = worker.request({"op": protocol.BACKWARD, "id": back_id, "of": call_id,
                                        "grads": [None if g is None else g.detach() for g in grads]},
@@ -276,12 +281,13 @@ class WorkerStudent(StudentAdapter):
                     if "does not require grad" in str(err.get("message", "")):
                         raise protocol.to_feedback(name, {
                             "kind": protocol.RAISED, "type": "RuntimeError",
-                            "message": "your output is not connected to the inputs' autograd graph (did you use "
-                                       ".detach(), .numpy(), .item() or torch.no_grad()?)"})
+                            "message": _("your output is not connected to the inputs' autograd graph (did "
+                                         "you use .detach(), .numpy(), .item() or torch.no_grad()?)")})
                     raise self._error(back, f"backward of {name}")
                 got = back.get("grads")
                 if not isinstance(got, list) or len(got) != len(grad_inputs):
-                    raise StudentCrashed(name, "the grader could not read the gradients your code sent back")
+                    raise StudentCrashed(name, _("the grader could not read the gradients your code sent "
+                                                 "back"))
                 return [g.to(t.device) if isinstance(g, torch.Tensor) else None for g, t in zip(got, grad_inputs)]
             return outputs, backward
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from autograder.suites.a1_cnn.strategies import (BNCase, bn_cases,
                                                  single_thread)  # noqa: F401  (autouse fixture)
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn
 from shared.i18n import N_
@@ -218,12 +218,14 @@ def test_batch_norm2d_dtype_device(student, device, dtype):
 @pytest.mark.tags("forbidden-api")
 @settings(max_examples=3)
 @given(case=bn_cases(affine=True))
-def test_batch_norm2d_no_torch_batch_norm(student, case):
+def test_batch_norm2d_no_torch_batch_norm(student, reference, case):
     """1.6 batch_norm2d works without torch's batch-norm functions and modules"""
     x, rm, rv, w, b = case.tensors()
     with student.forbid("batch_norm2d", *FORBIDDEN):
-        student.batch_norm2d(x, rm, rv, w, b, True, **case.kwargs)
-    # only the forbidden calls are judged here: the values are the other 1.6 tests' business
+        got = student.batch_norm2d(x, rm, rv, w, b, True, **case.kwargs)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.batch_norm2d(x, rm.clone(), rv.clone(), w, b, True, **case.kwargs), name='batch_norm2d output')
 
 
 def _speed_inputs(shape, device):

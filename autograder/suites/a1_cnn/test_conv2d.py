@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 from autograder.suites.a1_cnn.strategies import (conv_cases, expect_value_error, mixed_cases,
                                                  single_thread)  # noqa: F401  (autouse fixture)
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds
 from shared.i18n import N_
@@ -192,12 +192,14 @@ def test_conv2d_dtype_device(student, device, dtype):
 @pytest.mark.tags("forbidden-api")
 @settings(max_examples=5)
 @given(case=mixed_cases())
-def test_conv2d_no_torch_convolution(student, case):
+def test_conv2d_no_torch_convolution(student, reference, case):
     """1.4 conv2d works without torch's convolution functions"""
     x, w, b = case.tensors(torch.float64)
     with student.forbid("conv2d", *FORBIDDEN):
-        student.conv2d(x, w, b, **case.kwargs)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 1.4 tests
+        got = student.conv2d(x, w, b, **case.kwargs)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.conv2d(x, w, b, **case.kwargs), name='conv2d output')
 
 
 @pytest.mark.task("1.4")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.suites.a2_lstm import hints
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randn, seeds, shapes
 from shared.tolerances import Tol
@@ -133,6 +133,6 @@ def test_clip_grad_norm_forbidden(student):
     mine = [g.clone() for g in grads]
     with student.forbid("clip_grad_norm", *hints.CLIP_APIS):
         total = student.clip_grad_norm(mine, max_norm, 2.0)
-    assert_close(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)
-    for k, (g, e) in enumerate(zip(mine, expected_grads)):
-        assert_close(g, e, name=N_("gradient {k} after clip_grad_norm").format(k=k), hint=hints.CLIP)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(total, expected_total, name=N_("total norm returned by clip_grad_norm"), hint=hints.NORM)

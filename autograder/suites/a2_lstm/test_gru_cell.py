@@ -5,7 +5,7 @@ from hypothesis import given, settings
 
 from autograder.suites.a2_lstm import hints
 from autograder.suites.a2_lstm.strategies import Dims, bias_modes, detached, dims, state, torch_gru_cell, weights
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.strategies import randn
 from shared.i18n import N_
 
@@ -122,11 +122,13 @@ def test_gru_cell_gradients(student, d):
 @pytest.mark.task("2.3")
 @pytest.mark.points(1)
 @pytest.mark.tags("forbidden-api")
-def test_gru_cell_forbidden(student):
+def test_gru_cell_forbidden(student, reference):
     """2.3 gru_cell works without torch's GRU cell (nn.GRUCell, torch.gru_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=131, dtype=torch.float32)
     x, h, _ = state(d)
     w = weights(d, 3)
     with student.forbid("gru_cell", *hints.GRU_APIS):
-        student.gru_cell(x, h, *w)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 2.3 tests
+        got = student.gru_cell(x, h, *w)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.gru_cell(x, h, *w), name='gru_cell h_next')

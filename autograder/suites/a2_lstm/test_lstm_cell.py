@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from autograder.suites.a2_lstm import hints
 from autograder.suites.a2_lstm.strategies import (Dims, bias_modes, detached, dims, state,
                                                   torch_lstm_cell, weights)
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.strategies import randn
 from shared.i18n import N_
 
@@ -167,11 +167,13 @@ def test_lstm_cell_gradients(student, d):
 @pytest.mark.task("2.1")
 @pytest.mark.points(1)
 @pytest.mark.tags("forbidden-api")
-def test_lstm_cell_forbidden(student):
+def test_lstm_cell_forbidden(student, reference):
     """2.1 lstm_cell works without torch's LSTM cell (nn.LSTMCell, torch.lstm_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=61, dtype=torch.float32)
     x, h, c = state(d)
     w = weights(d, 4)
     with student.forbid("lstm_cell", *hints.LSTM_APIS):
-        student.lstm_cell(x, h, c, *w)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests
+        got = student.lstm_cell(x, h, c, *w)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.lstm_cell(x, h, c, *w), name='lstm_cell (h_next, c_next)')

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from autograder.suites.a2_lstm import hints
 from autograder.suites.a2_lstm.strategies import (Dims, bias_modes, detached, dims, state, torch_lstm,
                                                   torch_lstm_cell, weights)
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.devices import DEVICES
 from shared.strategies import randn
 from shared.i18n import N_
@@ -122,14 +122,16 @@ def test_lstm_forward_gradients(student, d):
 @pytest.mark.task("2.2")
 @pytest.mark.points(1)
 @pytest.mark.tags("forbidden-api")
-def test_lstm_forward_forbidden(student):
+def test_lstm_forward_forbidden(student, reference):
     """2.2 lstm_forward works without torch's LSTM (nn.LSTM, torch.lstm, torch.lstm_cell)"""
     d = Dims(batch=2, input_size=3, hidden=4, seed=91, dtype=torch.float32, steps=3)
     x, h0, c0 = state(d, time_first=True)
     w = weights(d, 4)
     with student.forbid("lstm_forward", *hints.LSTM_APIS):
-        student.lstm_forward(x, h0, c0, *w)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 2.2 tests
+        got = student.lstm_forward(x, h0, c0, *w)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.lstm_forward(x, h0, c0, *w), name='lstm_forward result')
 
 
 @pytest.mark.task("2.2")

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import attention_cases, keep_mask, qkv
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.strategies import randn, seeds
 from shared.i18n import N_
 
@@ -203,15 +203,17 @@ def test_sdpa_large_scores_stable(student, scale):
 @pytest.mark.task("1.1")
 @pytest.mark.points(2)
 @pytest.mark.tags("forbidden-api")
-def test_sdpa_without_torch_attention(student):
+def test_sdpa_without_torch_attention(student, reference):
     """1.1 scaled_dot_product_attention works without F.scaled_dot_product_attention"""
     q = randn((2, 3, 4, 5), 1, torch.float64)
     k = randn((2, 3, 6, 5), 2, torch.float64)
     v = randn((2, 3, 6, 2), 3, torch.float64)
     mask = keep_mask((4, 6), 4)
     with student.forbid("scaled_dot_product_attention", *SDPA_APIS):
-        student.scaled_dot_product_attention(q, k, v, mask)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 1.1 tests
+        got = student.scaled_dot_product_attention(q, k, v, mask)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.scaled_dot_product_attention(q, k, v, mask), name='attention (output, weights)')
 
 
 # ---------------------------------------------------------------------- 1.2 causal_mask

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from autograder.suites.a3_attention.strategies import assignment_threads  # noqa: F401  (autouse fixture)
 from autograder.suites.a3_attention.strategies import (keep_mask, mha_cases, mha_inputs, mha_params,
                                                        torch_mha)
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.strategies import randn, seeds
 from shared.tolerances import tolerance
 from shared.i18n import N_
@@ -127,7 +127,7 @@ def test_mha_gradients_match_torch(student, case, mseed, masked):
 @pytest.mark.task("2.1")
 @pytest.mark.points(2)
 @pytest.mark.tags("forbidden-api")
-def test_mha_without_torch_mha(student):
+def test_mha_without_torch_mha(student, reference):
     """2.1 multi_head_attention works without nn.MultiheadAttention / F.scaled_dot_product_attention"""
     from autograder.suites.a3_attention.strategies import MhaCase
     case = MhaCase(b=2, lq=4, lk=5, heads=2, head_dim=3, bias=True, seed=17, dtype=torch.float64)
@@ -135,8 +135,10 @@ def test_mha_without_torch_mha(student):
     query, key, value = mha_inputs(case)
     keep = keep_mask((case.lq, case.lk), 18)
     with student.forbid("multi_head_attention", *MHA_APIS):
-        student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 2.1 tests
+        got = student.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.multi_head_attention(query, key, value, case.heads, *mha_params(mha), mask=keep), name='multi-head attention (output, weights)')
 
 
 # ---------------------------------------------------------------------- 2.2 PE

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.suites.a5_gan.strategies import image_shapes, logit_cases
-from shared.compare import assert_close, assert_true
+from shared.compare import assert_close, assert_true, assert_structure
 from shared.strategies import float_dtypes, randn, seeds
 from shared.i18n import N_
 
@@ -115,12 +115,14 @@ def test_discriminator_loss_stable(student, seed, dtype):
 @pytest.mark.task("1.1")
 @pytest.mark.points(1)
 @pytest.mark.tags("forbidden-api")
-def test_discriminator_loss_without_bce_functions(student):
+def test_discriminator_loss_without_bce_functions(student, reference):
     """1.1 discriminator_loss works without torch's BCE / log-sigmoid functions"""
     real, fake = randn((8,), 61, torch.float64, scale=5.0), randn((8,), 62, torch.float64, scale=5.0)
     with student.forbid("discriminator_loss", *LOSS_FORBIDDEN):
-        student.discriminator_loss(real, fake)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 1.1 tests
+        got = student.discriminator_loss(real, fake)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.discriminator_loss(real, fake), name='discriminator loss')
 
 
 # ---- 1.2 generator_loss -----------------------------------------------------------------
@@ -154,12 +156,14 @@ def test_generator_loss_saturating(student, case):
 @pytest.mark.points(1)
 @pytest.mark.tags("forbidden-api")
 @pytest.mark.parametrize("saturating", [False, True], ids=["non_saturating", "saturating"])
-def test_generator_loss_without_bce_functions(student, saturating):
+def test_generator_loss_without_bce_functions(student, reference, saturating):
     """1.2 generator_loss works without torch's BCE / log-sigmoid functions"""
     fake = randn((8,), 63, torch.float64, scale=5.0)
     with student.forbid("generator_loss", *LOSS_FORBIDDEN):
-        student.generator_loss(fake, saturating=saturating)
-    # only the forbidden calls are judged here: a wrong value is charged by the other 1.2 tests
+        got = student.generator_loss(fake, saturating=saturating)
+    # only the forbidden calls are judged here, and that a result of the right kind came back:
+    # a wrong value is charged by the correctness tests
+    assert_structure(got, reference.generator_loss(fake, saturating=saturating), name='generator loss')
 
 
 @pytest.mark.task("1.2")

@@ -39,12 +39,12 @@ def test_shapley_values_linear_closed_form(student, sizes, k):
     background, X = data((m, n), seed + 1), data((k, n), seed + 2)
     expected = w * (X - background.mean(axis=0))
     assert_close(student.shapley_values(game.predict, X, background), expected,
-                 name="Shapley values of a (k, n) batch", tol=NUMPY_FLOAT64,
-                 hint="for f(z) = w.z + b every marginal contribution of feature i is w_i (x_i - b_ji); "
-                      "x of shape (k, n) gives (k, n) float64 values")
+                 name=N_("Shapley values of a (k, n) batch"), tol=NUMPY_FLOAT64,
+                 hint=N_("for f(z) = w.z + b every marginal contribution of feature i is w_i (x_i - b_ji); "
+                         "x of shape (k, n) gives (k, n) float64 values"))
     assert_close(student.shapley_values(game.predict, X[0], background), expected[0],
-                 name="Shapley values of one instance (n,)", tol=NUMPY_FLOAT64,
-                 hint="x of shape (n,) gives an (n,) float64 array")
+                 name=N_("Shapley values of one instance (n,)"), tol=NUMPY_FLOAT64,
+                 hint=N_("x of shape (n,) gives an (n,) float64 array"))
 
 
 @pytest.mark.task("1.1")
@@ -59,10 +59,10 @@ def test_shapley_values_efficiency(student, sizes):
     background, x = data((m, n), seed + 1), data(n, seed + 2)
     phi = student.shapley_values(game.predict, x, background)
     gap = float(game.f(x)[0] - game.f(background).mean())
-    assert_close(float(np.sum(phi)), gap, name="sum of the Shapley values (efficiency)", tol=PROPERTY,
-                 hint="efficiency: v(empty) = mean_j f(b_j) is the average prediction over the background "
-                      "rows (not f of the mean background row), v(N) = f(x), and with the weight "
-                      "|S|!(n-|S|-1)!/n! the values sum exactly to v(N) - v(empty)")
+    assert_close(float(np.sum(phi)), gap, name=N_("sum of the Shapley values (efficiency)"), tol=PROPERTY,
+                 hint=N_("efficiency: v(empty) = mean_j f(b_j) is the average prediction over the background "
+                         "rows (not f of the mean background row), v(N) = f(x), and with the weight "
+                         "|S|!(n-|S|-1)!/n! the values sum exactly to v(N) - v(empty)"))
 
 
 @pytest.mark.task("1.1")
@@ -77,8 +77,8 @@ def test_shapley_values_additive_background(student, sizes):
     background, x = data((max(m, 2), n), seed + 1), data(n, seed + 2)
     expected = g(x[None, :])[0] - g(background).mean(axis=0)
     assert_close(student.shapley_values(game.predict, x, background), expected,
-                 name="Shapley values of f(z) = sum_i g_i(z_i)", tol=NUMPY_FLOAT64,
-                 hint=BACKGROUND_HINT + "; for an additive model phi_i = g_i(x_i) - mean_j g_i(b_ji)")
+                 name=N_("Shapley values of f(z) = sum_i g_i(z_i)"), tol=NUMPY_FLOAT64,
+                 hint=BACKGROUND_HINT + N_("; for an additive model phi_i = g_i(x_i) - mean_j g_i(b_ji)"))
 
 
 @pytest.mark.task("1.1")
@@ -96,9 +96,10 @@ def test_shapley_values_symmetry(student, sizes, pair):
     background[:, j] = background[:, i]
     x[j] = x[i]
     phi = np.asarray(student.shapley_values(game.predict, x, background))
-    assert_close(float(phi[j]), float(phi[i]), name="value of a feature symmetric to another (symmetry)",
-                 tol=PROPERTY, hint="symmetry: two features that play the same role in every coalition must get "
-                                    "the same value; use the same weight for every coalition of a given size")
+    assert_close(float(phi[j]), float(phi[i]), name=N_("value of a feature symmetric to another (symmetry)"),
+                 tol=PROPERTY, hint=N_("symmetry: two features that play the same role in every coalition must "
+                                       "get the same value; use the same weight for every coalition of a given "
+                                       "size"))
 
 
 @pytest.mark.task("1.1")
@@ -113,9 +114,9 @@ def test_shapley_values_dummy(student, sizes, which):
     game = mlp_game(n, seed, dummy=d)
     background, x = data((m, n), seed + 1), data(n, seed + 2)
     phi = np.asarray(student.shapley_values(game.predict, x, background))
-    assert_close(float(phi[d]), 0.0, name="value of a feature the model ignores (dummy)", tol=PROPERTY,
-                 hint="dummy: if v(S+i) = v(S) for every coalition, phi_i is exactly 0; compare x and the "
-                      "background only through coalitions that differ in feature i")
+    assert_close(float(phi[d]), 0.0, name=N_("value of a feature the model ignores (dummy)"), tol=PROPERTY,
+                 hint=N_("dummy: if v(S+i) = v(S) for every coalition, phi_i is exactly 0; compare x and the "
+                         "background only through coalitions that differ in feature i"))
 
 
 @pytest.mark.task("1.1")
@@ -134,9 +135,9 @@ def test_shapley_values_linearity(student, sizes, a, c):
     phi_f = np.asarray(student.shapley_values(f.predict, X, background))
     phi_g = np.asarray(student.shapley_values(g.predict, X, background))
     assert_close(student.shapley_values(combined, X, background), a * phi_f + c * phi_g,
-                 name="Shapley values of a f + c g (linearity)", tol=PROPERTY,
-                 hint="linearity: phi is a fixed linear combination of the coalition values v(S); "
-                      "do not rescale or normalise the values")
+                 name=N_("Shapley values of a f + c g (linearity)"), tol=PROPERTY,
+                 hint=N_("linearity: phi is a fixed linear combination of the coalition values v(S); "
+                         "do not rescale or normalise the values"))
 
 
 @pytest.mark.task("1.1")
@@ -151,7 +152,7 @@ def test_shapley_values_match_reference(student, reference, sizes, k):
     background, X = data((m, n), seed + 1), data((k, n), seed + 2)
     expected = reference.shapley_values(game.predict, X, background)
     assert_close(student.shapley_values(game.predict, X, background), expected,
-                 name="Shapley values", tol=NUMPY_FLOAT64, hint=WEIGHT_HINT + "; " + BACKGROUND_HINT)
+                 name=N_("Shapley values"), tol=NUMPY_FLOAT64, hint=WEIGHT_HINT + "; " + BACKGROUND_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -162,9 +163,9 @@ def test_shapley_values_sixteen_features(student):
     game, w, _ = linear_game(16, 1234, max_calls=256)
     background, x = data((3, 16), 1), data(16, 2)
     assert_close(student.shapley_values(game.predict, x, background), w * (x - background.mean(axis=0)),
-                 name="Shapley values with 16 features", tol=NUMPY_FLOAT64,
-                 hint="2^16 coalitions: build the coalition masks with array operations (bits of "
-                      "arange(2^n)) and evaluate them in batched predict calls")
+                 name=N_("Shapley values with 16 features"), tol=NUMPY_FLOAT64,
+                 hint=N_("2^16 coalitions: build the coalition masks with array operations (bits of "
+                         "arange(2^n)) and evaluate them in batched predict calls"))
 
 
 @pytest.mark.task("1.1")
@@ -182,8 +183,9 @@ def test_shapley_values_batched_predict_calls(student, n):
             raise
     limit = 8
     assert_true(game.calls <= limit,
-                f"shapley_values called predict {game.calls} times for one instance with {n} features "
-                f"({2 ** n} coalitions); at most {limit} batched calls are expected.", BATCHED_HINT)
+                N_("shapley_values called predict {calls} times for one instance with {n} features "
+                   "({coalitions} coalitions); at most {limit} batched calls are expected.").format(
+                    calls=game.calls, n=n, coalitions=2 ** n, limit=limit), BATCHED_HINT)
 
 
 @pytest.mark.task("1.1")
@@ -220,10 +222,10 @@ def test_kernel_shap_efficiency(student, sizes, samples):
     background, x = data((m, n), seed + 1), data(n, seed + 2)
     phi = student.kernel_shap(game.predict, x, background, 2 * n + samples, np_rng(seed + 3))
     assert_close(float(np.sum(phi)), float(game.f(x)[0] - game.f(background).mean()),
-                 name="sum of the KernelSHAP values", tol=PROPERTY,
-                 hint="solve the weighted least squares with the efficiency constraint sum(phi) = "
-                      "f(x) - mean f(background) imposed exactly (eliminate one coefficient), "
-                      "not as a soft penalty")
+                 name=N_("sum of the KernelSHAP values"), tol=PROPERTY,
+                 hint=N_("solve the weighted least squares with the efficiency constraint sum(phi) = "
+                         "f(x) - mean f(background) imposed exactly (eliminate one coefficient), "
+                         "not as a soft penalty"))
 
 
 @pytest.mark.task("1.2")
@@ -238,10 +240,10 @@ def test_kernel_shap_linear_exact(student, sizes):
     background, x = data((m, n), seed + 1), data(n, seed + 2)
     phi = student.kernel_shap(game.predict, x, background, 20 * n, np_rng(seed + 3))
     # a least-squares solve of an exactly consistent system: error ~1e-13, 1e-8 allows any solver
-    assert_close(phi, w * (x - background.mean(axis=0)), name="KernelSHAP values of a linear model",
+    assert_close(phi, w * (x - background.mean(axis=0)), name=N_("KernelSHAP values of a linear model"),
                  tol=NUMPY_FLOAT64.scaled(100),
-                 hint="regress v(z) - v(empty) on the coalition indicators z (1 = feature taken from x) "
-                      "with the Shapley kernel weights; for a linear model the fit is exact")
+                 hint=N_("regress v(z) - v(empty) on the coalition indicators z (1 = feature taken from x) "
+                         "with the Shapley kernel weights; for a linear model the fit is exact"))
 
 
 @pytest.mark.task("1.2")
@@ -260,10 +262,11 @@ def test_kernel_shap_converges(student, reference, n, samples, seed):
     # sampling from the kernel distribution, measured over many seeds); 8% leaves head-room while
     # coalitions weighted without the Shapley kernel land 15-20% off on these cases
     assert_true(phi.shape == exact.shape and err <= 0.08 * scale,
-                f"with {samples} samples your KernelSHAP values differ from the exact Shapley values by up "
-                f"to {err:.3g} (largest value {scale:.3g}); expected within 8%.",
-                "use the Shapley kernel weights (n-1) / (C(n,s) s (n-s)) for a coalition of size s "
-                "(sample sizes in proportion to (n-1)/(s(n-s)), or weight every enumerated coalition)")
+                N_("with {samples} samples your KernelSHAP values differ from the exact Shapley values by up "
+                   "to {err:.3g} (largest value {scale:.3g}); expected within 8 percent.").format(
+                    samples=samples, err=err, scale=scale),
+                N_("use the Shapley kernel weights (n-1) / (C(n,s) s (n-s)) for a coalition of size s "
+                   "(sample sizes in proportion to (n-1)/(s(n-s)), or weight every enumerated coalition)"))
 
 
 @pytest.mark.task("1.2")
@@ -273,8 +276,9 @@ def test_kernel_shap_uses_generator(student):
     """1.2 kernel_shap draws its randomness only from the generator (same seed: same values, other seed: others)"""
     game = mlp_game(7, 5)
     background, x = data((4, 7), 1), data(7, 2)
-    hint = ("draw every random number from the generator argument (generator.choice, generator.random, "
-            "generator.permutation), never np.random.*, random.* or torch's global RNG, nor a generator of your own")
+    hint = N_("draw every random number from the generator argument (generator.choice, generator.random, "
+              "generator.permutation), never np.random.*, random.* or torch's global RNG, nor a generator of your "
+              "own")
     results = []
     # the grader reseeds the global RNGs before every call (with 0, or with global_seed's value): a
     # draw from np.random is then the same in every call, whatever the generator; 40 samples < 2^7 - 2
@@ -282,8 +286,8 @@ def test_kernel_shap_uses_generator(student):
     for global_seed, gen_seed in ((1234, 2024), (99, 2024), (1234, 2025)):
         with student.global_seed(global_seed):
             results.append(np.asarray(student.kernel_shap(game.predict, x, background, 40, np_rng(gen_seed))))
-    assert_close(results[1], results[0], name="KernelSHAP values from a generator with the same seed "
-                                              "(another global RNG state)", tol=PROPERTY, hint=hint)
+    assert_close(results[1], results[0], name=N_("KernelSHAP values from a generator with the same seed "
+                                                 "(another global RNG state)"), tol=PROPERTY, hint=hint)
     assert_true(float(np.abs(results[2] - results[0]).max()) > 1e-9,
-                "generators with different seeds gave the same KernelSHAP values (with 40 sampled coalitions "
-                "they differ).", hint)
+                N_("generators with different seeds gave the same KernelSHAP values (with 40 sampled coalitions "
+                   "they differ)."), hint)

@@ -26,11 +26,10 @@ from pathlib import Path
 from autograder import ROOT, registry, runspec
 from autograder.isolation import confine
 from autograder.results import failure_results, write_json
-from autograder.static_check import analyze
-from autograder.submission import LoadError, materialize
 from shared.i18n import N_, gettext, translator
 
 GRADER_MEMORY_MB = 8192        # address space of the trusted grading process (CPU grading)
+LOAD_TIMEOUT = 120             # seconds to unpack, convert and check one submission
 GRADER_FAILED = N_("the grader failed on this submission; please tell the course staff")
 
 
@@ -69,24 +68,21 @@ def limit_grader_memory(device: str) -> None:
 
 def load(assignment: registry.Assignment, submission: Path, target_dir: Path,
          lang: str | None = None) -> tuple[str | None, dict]:
-    """Materialize the submission; return (load problem or None, static findings), their
-    text in ``lang`` (the batch's language; None: the process's)."""
-    tr = gettext if lang is None else translator(lang)     # threads of a batch share the process's language
+    """Materialize the submission and run the static check, in a short-lived process of its
+    own (autograder/loading.py): a hostile upload (a zip bomb, an expression 200,000 deep
+    that leaves CPython's parser in a bad state) never touches the batch's process.
+    Returns (load problem or None, static findings), their text in ``lang``."""
+    tr = gettext if lang is None else translator(lang)
     try:
-        module_path = materialize(submission, assignment.module, target_dir)
-    except LoadError as exc:
-        return exc.text(lang), {}
-    except RecursionError:
-        return tr(N_("the submission is nested too deeply to be read (an expression or structure thousands "
-                     "deep)")), {}
-    except MemoryError:
+        proc = subprocess.run([sys.executable, "-m", "autograder.loading", assignment.id, str(submission),
+                               str(target_dir), lang or ""], cwd=ROOT, capture_output=True, timeout=LOAD_TIMEOUT,
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        data = json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
+        return data["load_error"], data["static"]
+    except subprocess.TimeoutExpired:
+        return tr(N_("the submission could not be read ({error})")).format(error="timeout"), {}
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError):
         return tr(N_("the submission is too large to be read")), {}
-    except Exception as exc:  # noqa: BLE001  anything else about a hostile upload: the student's problem
-        return tr(N_("the submission could not be read ({error})")).format(error=type(exc).__name__), {}
-    try:
-        return None, analyze(module_path.parent, assignment.module, assignment.tasks, lang=lang)
-    except RecursionError:
-        return tr(N_("the submission is nested too deeply to be analysed")), {}
 
 
 def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, timeout: float) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder import PACKAGE_DIR
 from shared.i18n import N_, add_domain, gettext, translator
-from shared.optrace import op_names
+from shared.apinames import op_names
 
 add_domain("autograder", PACKAGE_DIR / "locale")          # idempotent (autograder.results does it too)
 

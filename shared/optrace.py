@@ -14,21 +14,9 @@ grader pairs it with a static check of the submission's source on the trusted si
 from __future__ import annotations
 
 from torch.overrides import TorchFunctionMode
+
+from shared.apinames import op_names, python_names  # noqa: F401  (re-exported)
 from torch.utils._python_dispatch import TorchDispatchMode
-
-_WRAPPERS = {"forward", "__call__"}
-
-
-def python_names(apis) -> set[str]:
-    """The function names a dotted API list ends in (``torch.nn.functional.conv2d`` ->
-    ``conv2d``); a class' ``forward`` is recognised by the functions it calls."""
-    return {api.rsplit(".", 1)[-1] for api in apis if api.rsplit(".", 1)[-1] not in _WRAPPERS}
-
-
-def op_names(ops) -> set[str]:
-    """``aten::convolution`` / ``aten.convolution`` -> ``convolution``."""
-    return {op.replace("::", ".").split(".")[1] if "." in op.replace("::", ".") else op for op in ops}
-
 
 class _Functions(TorchFunctionMode):
     def __init__(self, names: set[str], hits: set[str]):

@@ -18,6 +18,7 @@ only the worker's process group (best effort; see the README).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import time
@@ -218,3 +219,42 @@ def sweep(run_id: str) -> None:
     base = CGROUP_ROOT / "freezer" / GROUP if kind == "v1" else _v2_base() / GROUP
     for d in sorted(base.glob(f"{run_id}-*")) if base.is_dir() else []:
         Confinement(run_id, None, name=d.name).remove()
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Without namespaces, orphans of a worker are re-parented to us, so we can reap them."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def reap_orphans(live: set[int]) -> None:
+    """Without namespaces: kill and reap processes re-parented to us (we are a child
+    subreaper), leftovers of a killed worker."""
+    me = os.getpid()
+    orphans = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in live:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+            orphans.append(int(entry))
+    deadline = time.monotonic() + 2.0
+    while orphans and time.monotonic() < deadline:
+        for pid in list(orphans):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                orphans.remove(pid)
+        if orphans:
+            time.sleep(0.01)

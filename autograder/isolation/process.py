@@ -12,7 +12,6 @@ grading process, whose language the plugin sets from the run spec).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import os
 import pickle
@@ -29,7 +28,7 @@ import torch
 from torch.utils._pytree import tree_leaves, tree_map
 
 from autograder import PACKAGE_DIR, ROOT
-from autograder.isolation.confine import Confinement
+from autograder.isolation.confine import Confinement, become_subreaper
 from autograder.isolation.zygote import BOOT_TIMEOUT, Zygote
 from shared import protocol, wire
 from shared.feedback import StudentCodeError, StudentCrashed, StudentTimeout
@@ -53,14 +52,7 @@ CALLBACK_TORCH_DTYPES = {torch.bool, torch.uint8, torch.int8, torch.int16, torch
                          torch.bfloat16, torch.float32, torch.float64}
 CALLBACK_NUMPY_DTYPES = {np.dtype(n) for n in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
                                                "float32", "float64")}
-PR_SET_CHILD_SUBREAPER = 36
 _uid_counter = itertools.count()
-
-
-def become_subreaper() -> None:
-    """Without namespaces, orphans of a worker are re-parented to us, so we can reap them."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _check_callback_args(args) -> None:
@@ -331,36 +323,6 @@ class WorkerProcess:
             value = tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, value)
         answer["value"] = value
         return answer
-
-
-def reap_orphans(live: set[int]) -> None:
-    """Without namespaces: kill and reap processes re-parented to us (we are a child
-    subreaper), leftovers of a killed worker."""
-    me = os.getpid()
-    orphans = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in live:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me:
-            with contextlib.suppress(OSError):
-                os.kill(int(entry), signal.SIGKILL)
-            orphans.append(int(entry))
-    deadline = time.monotonic() + 2.0
-    while orphans and time.monotonic() < deadline:
-        for pid in list(orphans):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                orphans.remove(pid)
-        if orphans:
-            time.sleep(0.01)
 
 
 if sys.platform != "linux":                       # pragma: no cover

@@ -21,7 +21,8 @@ from torch.utils._pytree import tree_leaves, tree_map
 
 from autograder import ROOT
 from autograder.isolation.marshal import RemoteCall, decode_modules, pack_args, write_back
-from autograder.isolation.process import WorkerProcess, reap_orphans
+from autograder.isolation.confine import reap_orphans
+from autograder.isolation.process import WorkerProcess
 from shared import protocol
 from shared.adapter import StudentAdapter
 from shared.feedback import StudentCodeError, StudentCrashed

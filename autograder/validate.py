@@ -136,13 +136,16 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
                 if not expect:
                     row.problem = f"{path.name} has no '# expect: <concept>' header"
                     return row
-                try:
-                    built = build_file(assignment, path)
-                except MutantError as exc:
-                    row.problem = f"cannot build: {exc}"
-                    return row
-                allowed = allowed_tasks(assignment.tasks, assignment.solution_path.read_text(encoding="utf-8"),
-                                        built.changed)
+                # CPython 3.11's ast module keeps its recursion counter in shared state, so two
+                # threads parsing at once can fail with "AST constructor recursion depth mismatch"
+                with lock:
+                    try:
+                        built = build_file(assignment, path)
+                    except MutantError as exc:
+                        row.problem = f"cannot build: {exc}"
+                        return row
+                    allowed = allowed_tasks(assignment.tasks,
+                                            assignment.solution_path.read_text(encoding="utf-8"), built.changed)
                 path = Path(tmp) / "built" / path.name
                 path.parent.mkdir()
                 path.write_text(built.source, encoding="utf-8")

@@ -22,7 +22,7 @@ from pathlib import Path
 from autograder import registry
 from autograder.engine import Cancelled, GraderError, grade_submission
 from autograder.results import failure_results, rebuild_gradebook, write_json
-from autograder.warm import WarmSlot
+from autograder.warm import WarmServer, WarmSlot
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -106,9 +106,12 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
             continue
         work.put((name, Path(sub)))
     stop = threading.Event()
-    slots = [WarmSlot(assignment_id, i, cpus[i % len(cpus)] if len(cpus) >= jobs else None) if warm else None
-             for i in range(max(1, jobs))]
+    server = WarmServer(assignment_id) if warm else None        # one warm-up for every lane
+    slots = [WarmSlot(assignment_id, i, cpus[i % len(cpus)] if len(cpus) >= jobs else None, server=server)
+             if warm else None for i in range(max(1, jobs))]
     lock = threading.Lock()
+    if server is not None and not work.empty():
+        server.start()                         # warms up while the first submissions load
 
     def worker(slot):
         while not stop.is_set():

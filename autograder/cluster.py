@@ -3,7 +3,8 @@
 One task per submission.  The submission's bytes travel with the task (a folder is
 zipped first), so the workers need no shared filesystem: a worker writes them to a
 temporary folder, grades them there with :func:`autograder.engine.grade_submission`
-(isolated workers as on a single machine) and sends back the results dict and the
+(isolated workers as on a single machine, through a warm process that each dask worker
+keeps per assignment: autograder/warm.py) and sends back the results dict and the
 side files next to results.json (``student_output.txt``, ``source.py``, ``feedback.html``).
 Only the submitting machine writes the output folder: ``OUT/<name>/results.json``
 (temporary file, then rename), the side files and ``OUT/gradebook.csv``, exactly as a
@@ -29,11 +30,13 @@ path" (``grade_submission``) and "the batch's folder name of each submission"
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import io
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +148,7 @@ def grade_payload(assignment_id: str, filename: str, data: bytes | None, *, time
         error = None
         try:
             results = engine.grade_submission(assignment_id, submission, results_path, timeout=timeout,
-                                              device=device)
+                                              device=device, slot=_warm_slot(assignment_id))
         except engine.GraderError as exc:
             if not results_path.is_file():
                 raise
@@ -156,6 +159,21 @@ def grade_payload(assignment_id: str, filename: str, data: bytes | None, *, time
                 if p.is_file() and p != results_path and p.suffix != ".tmp" and p.stat().st_size <= MAX_SIDE_FILE_BYTES:
                     files[p.name] = p.read_bytes()
     return {"results": results, "files": files, "worker": worker, "error": error}
+
+
+_SERVERS: dict = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def _warm_slot(assignment_id: str):
+    """A lane on this dask worker's warm process for the assignment (started by its first
+    task, kept for the next ones; it exits when the dask worker does)."""
+    from autograder.warm import WarmServer, WarmSlot
+    with _SERVERS_LOCK:
+        if assignment_id not in _SERVERS:
+            _SERVERS[assignment_id] = WarmServer(assignment_id)
+            atexit.register(_SERVERS[assignment_id].close)
+        return WarmSlot(assignment_id, server=_SERVERS[assignment_id])
 
 
 def _worker_info() -> tuple[str, str | None]:

@@ -67,12 +67,22 @@ def limit_grader_memory(device: str) -> None:
 
 
 def load(assignment: registry.Assignment, submission: Path, target_dir: Path,
-         lang: str | None = None) -> tuple[str | None, dict]:
+         lang: str | None = None, slot=None) -> tuple[str | None, dict]:
     """Materialize the submission and run the static check, in a short-lived process of its
-    own (autograder/loading.py): a hostile upload (a zip bomb, an expression 200,000 deep
-    that leaves CPython's parser in a bad state) never touches the batch's process.
+    own (autograder/loading.py; with a warm ``slot``, a fresh child of the slot): a hostile
+    upload (a zip bomb, an expression 200,000 deep that leaves CPython's parser in a bad
+    state) never touches the batch's process.
     Returns (load problem or None, static findings), their text in ``lang``."""
     tr = gettext if lang is None else translator(lang)
+    if slot is not None:
+        try:
+            data = slot.load(assignment.id, submission, target_dir, lang, target_dir.parent / "load.json",
+                             LOAD_TIMEOUT)
+            return data["load_error"], data["static"]
+        except TimeoutError:
+            return tr(N_("the submission could not be read ({error})")).format(error="timeout"), {}
+        except (GraderError, KeyError, TypeError):
+            shutil.rmtree(target_dir, ignore_errors=True)       # the slot failed: a process of its own
     try:
         proc = subprocess.run([sys.executable, "-m", "autograder.loading", assignment.id, str(submission),
                                str(target_dir), lang or ""], cwd=ROOT, capture_output=True, timeout=LOAD_TIMEOUT,
@@ -121,7 +131,7 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
                         lang=lang, run_id=run_id, cpu=getattr(slot, "cpu", None))
     try:
         target_dir = run_root / "submission"
-        spec.load_error, spec.static = load(assignment, submission, target_dir, lang=spec.lang)
+        spec.load_error, spec.static = load(assignment, submission, target_dir, lang=spec.lang, slot=slot)
         module_file = target_dir / f"{assignment.module}.py"
         spec.target = str(module_file)
         if target_dir.exists():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder import registry
 from autograder.engine import GraderError, grade_submission
-from autograder.warm import WarmSlot
+from autograder.warm import WarmServer, WarmSlot
 from autograder.mutants import MutantError, allowed_tasks, build_file, parse_header
 
 # A mutant that loses points in a task it does not change fails its expectation.  The
@@ -115,12 +115,15 @@ def run_validation(assignments, *, jobs: int = 2, progress=None, keep: Path | No
     work = [(a, *job) for a in assignments for job in jobs_for(a)]
     local, slots, lock = threading.local(), [], threading.Lock()
 
+    servers: dict[str, WarmServer] = {}
+
     def slot_for(assignment) -> WarmSlot:
-        """Each grading thread keeps one warm slot per assignment (autograder/warm.py)."""
+        """Each grading thread is one lane of the assignment's warm process (autograder/warm.py)."""
         cache = local.__dict__.setdefault("slots", {})
         if assignment.id not in cache:
-            cache[assignment.id] = WarmSlot(assignment.id)
             with lock:
+                server = servers.setdefault(assignment.id, WarmServer(assignment.id))
+                cache[assignment.id] = WarmSlot(assignment.id, server=server)
                 slots.append(cache[assignment.id])
         return cache[assignment.id]
 

@@ -256,3 +256,50 @@ def test_the_grading_process_has_a_memory_limit():
              "limit_grader_memory('cpu'); soft, hard = resource.getrlimit(resource.RLIMIT_AS); "
              "sys.exit(0 if soft == hard == GRADER_MEMORY_MB << 20 else 1)")
     assert subprocess.run([sys.executable, "-c", probe], cwd=ROOT).returncode == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+def test_lanes_share_one_warm_process_and_a_killed_submission_leaves_the_other_lane_alone(tmp_path, monkeypatch):
+    """--jobs 2 runs two lanes on one warm process: a submission killed at the suite timeout
+    in one lane loses its workers; the correct one graded at the same time in the other lane
+    gets full marks, and afterwards the warm process holds nothing but its zygote."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.warm import WarmServer, WarmSlot
+    monkeypatch.setattr(engine, "suite_timeout", lambda spec: 8.0)
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("import time\ndef conv_output_size(*a, **k):\n    time.sleep(1000)\n")
+    server = WarmServer("a1_cnn")
+    lanes = [WarmSlot("a1_cnn", i, server=server) for i in range(2)]
+    try:
+        # a first request returns once the warm process is warm: the 8 s bound is for grading
+        assert lanes[0].load("a1_cnn", A1.solution_path, tmp_path / "warm" / "sub", None,
+                             tmp_path / "warm" / "load.json", 120)["load_error"] is None
+        with ThreadPoolExecutor(2) as pool:
+            stuck_run = pool.submit(engine.grade_submission, "a1_cnn", stuck, tmp_path / "stuck" / "results.json",
+                                    slot=lanes[0])
+            correct_run = pool.submit(engine.grade_submission, "a1_cnn", A1.solution_path,
+                                      tmp_path / "correct" / "results.json", slot=lanes[1])
+            stuck_res, correct_res = stuck_run.result(), correct_run.result()
+        assert correct_res["score"] == correct_res["max_score"] > 0
+        assert stuck_res["score"] == 0 and "longer than 8 s" in stuck_res["output"]
+        left = _children(server.proc.pid)
+        assert len(left) == 1, left                                         # the zygote, nothing else
+        assert _children(left[0]) == []                                     # no worker of either survives
+    finally:
+        server.close()
+    assert server.proc is None

@@ -20,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -81,8 +83,20 @@ def _pids(procs_file: Path) -> list[int]:
     return [int(p) for p in _read(procs_file).split()]
 
 
+_SETPRIV, _KILL = shutil.which("setpriv"), shutil.which("kill")
+
+
 def signal_uid(uid: int, sig: int) -> None:
-    """Send ``sig`` to every process running as ``uid`` (a uid that belongs to one worker)."""
+    """Send ``sig`` to every process running as ``uid`` (a uid that belongs to one worker):
+    ``kill(-1)`` as that uid, which the kernel applies atomically (no fork escapes it)."""
+    if _SETPRIV and _KILL:
+        # util-linux's setpriv, exec'd through vfork: a fork of a grading process (torch and
+        # pytest imported) copies its page tables, about 4x slower
+        with contextlib.suppress(OSError):
+            subprocess.run([_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", _KILL,
+                            f"-{int(sig)}", "--", "-1"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, check=False)
+            return
     pid = os.fork()
     if pid == 0:
         try:
@@ -113,6 +127,7 @@ class Confinement:
                 d.mkdir(parents=True, exist_ok=True)
         self.dirs = [d for d in self.dirs if d.exists()]
         self.pid: int | None = None            # the worker's own process (fallback without uid)
+        self.killed = False
 
     def procs_files(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
@@ -170,6 +185,7 @@ class Confinement:
 
     def kill(self) -> None:
         """Kill every process of this worker, however it detached itself."""
+        self.killed = True
         if self.kind == "v2":
             with contextlib.suppress(OSError):
                 (self.dirs[0] / "cgroup.kill").write_text("1")
@@ -197,7 +213,8 @@ class Confinement:
         return all(not _pids(d / "cgroup.procs") for d in self.dirs)
 
     def remove(self) -> None:
-        self.kill()
+        if not (self.killed and self.empty()):
+            self.kill()           # (once killed, with an empty cgroup, nothing of the uid is left to signal)
         deadline = time.monotonic() + 5.0
         for d in self.dirs:
             while d.exists():

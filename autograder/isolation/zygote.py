@@ -79,6 +79,25 @@ class Zygote:
                 cls._instance = Zygote()
             return cls._instance
 
+    def attach(self) -> "Zygote":
+        """A connection of its own to this zygote (for one grading process): the workers forked
+        on it are killed by :meth:`kill_workers` on it, or when it closes."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._ask({"attach": True}, [theirs.fileno()])
+        finally:
+            theirs.close()
+        connection = object.__new__(Zygote)
+        connection.lib, connection.proc, connection.pid = self.lib, None, self.pid
+        connection.sock, connection.owner = ours, None
+        return connection
+
+    @classmethod
+    def use(cls, connection: "Zygote") -> None:
+        """In a grading child: every worker of this process is forked through ``connection``."""
+        cls._lock = threading.Lock()             # (a fresh process: nothing holds it)
+        cls._instance = connection
+
     def kill_workers(self) -> None:
         """Kill every worker this zygote forked (a warm slot calls it after each submission)."""
         with contextlib.suppress(OSError, ValueError, KeyError):
@@ -107,6 +126,10 @@ class Zygote:
             return None
 
     def close(self) -> None:
+        if self.proc is None:                    # an attached connection: its workers die with it
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            return
         if os.getpid() != self.owner:
             return                       # a forked grading child: the zygote belongs to the server
         try:

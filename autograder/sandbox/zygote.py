@@ -3,7 +3,10 @@
 Started by the grader (``autograder/isolation/zygote.py``) from a private copy of this
 package and of ``shared/``, never from the grader's tree.  Requests arrive on a unix
 socket: a JSON config plus three descriptors (requests in, replies out, the worker's
-stdout/stderr); replies are ``{"pid"}`` or ``{"status"}``.  Forking a process that has
+stdout/stderr); replies are ``{"pid"}`` or ``{"status"}``.  A grading process attaches a
+connection of its own (``{"attach"}`` plus a socket); the workers forked on a connection's
+requests are killed when it closes, so several submissions can share one zygote and
+nothing of one survives it.  Forking a process that has
 only *imported* torch (no thread pool started yet) is safe; each child confines itself
 (:mod:`.jail`) before it imports the student's module (:mod:`.serve`).
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -38,41 +42,72 @@ def serve_zygote(control_fd: int) -> None:
     except ImportError:
         pass
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)          # PR_SET_PDEATHSIG: die with the grader
-    control = socket.socket(fileno=control_fd)
-    children: set[int] = set()
+    primary = socket.socket(fileno=control_fd)
+    # every connection owns the workers forked on its requests: a grading process attaches
+    # one of its own (``{"attach"}`` with a socket), and when it closes, its workers die
+    connections: dict[socket.socket, set[int]] = {primary: set()}
+    selector = selectors.DefaultSelector()
+    selector.register(primary, selectors.EVENT_READ)
     while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
-        except OSError:
-            os._exit(0)
-        if not data:
-            os._exit(0)
-        request = json.loads(data)
-        if "killall" in request:
-            for child in list(children):
-                try:
-                    os.kill(child, signal.SIGKILL)
-                except OSError:
-                    pass
-            for child in list(children):
-                _status(child, 2.0)
-            children.clear()
-            control.send(b'{"killed": true}')
-            continue
-        if "status" in request:
-            gone, status = _status(request["status"], request.get("wait", 0))
-            if gone:
-                children.discard(request["status"])       # reaped: its pid may be reused
-            control.send(json.dumps({"status": status}).encode())
-            continue
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            _worker(request, fds)
+        for key, _events in selector.select():
+            control = key.fileobj
+            try:
+                data, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                if control is primary:
+                    os._exit(0)              # the grader is gone (the workers follow: PDEATHSIG)
+                selector.unregister(control)
+                _kill(connections.pop(control))
+                control.close()
+                continue
+            try:
+                _answer(control, json.loads(data), fds, connections, selector)
+            except OSError:
+                pass                         # the asker is gone; its EOF comes next
+
+
+def _answer(control, request: dict, fds: list[int], connections: dict, selector) -> None:
+    children = connections[control]
+    if "attach" in request:
         for fd in fds:
-            os.close(fd)
-        children.add(pid)
-        control.send(json.dumps({"pid": pid}).encode())
+            conn = socket.socket(fileno=fd)
+            connections[conn] = set()
+            selector.register(conn, selectors.EVENT_READ)
+        control.send(b'{"attached": true}')
+        return
+    if "killall" in request:
+        _kill(children)
+        control.send(b'{"killed": true}')
+        return
+    if "status" in request:
+        gone, status = _status(request["status"], request.get("wait", 0))
+        if gone:
+            children.discard(request["status"])       # reaped: its pid may be reused
+        control.send(json.dumps({"status": status}).encode())
+        return
+    pid = os.fork()
+    if pid == 0:
+        selector.close()                 # no worker learns when others are asked for
+        for conn in connections:
+            conn.close()
+        _worker(request, fds)
+    for fd in fds:
+        os.close(fd)
+    children.add(pid)
+    control.send(json.dumps({"pid": pid}).encode())
+
+
+def _kill(children: set[int]) -> None:
+    for child in list(children):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    for child in list(children):
+        _status(child, 2.0)
+    children.clear()
 
 
 def _status(pid: int, wait: float) -> tuple[bool, int | None]:

@@ -255,7 +255,8 @@ def test_a_failed_task_gives_score_zero_and_the_batch_goes_on(inprocess_cluster,
     (subs / "huge.py").write_text("# " + "x" * 2000 + "\n")
     calls = []
 
-    def fake_grade(assignment_id, submission, results_path, *, timeout=None, device="auto"):
+    def fake_grade(assignment_id, submission, results_path, *, timeout=None, device="auto", slot=None):
+        assert slot is not None and slot.assignment_id == assignment_id      # a lane of the worker's warm process
         calls.append((submission.name, submission.read_text(), timeout, device))
         if submission.name == "crash.py":
             raise engine.GraderError("the grader failed on crash.py (pytest exit 3):\n/secret/suite/test_x.py")

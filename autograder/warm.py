@@ -99,7 +99,11 @@ class WarmServer:
                 self._waiting.pop(key, None)
                 raise GraderError(f"the warm grader failed to start a run ({type(exc).__name__})") from None
         try:
-            child = self._next(answers, deadline)["pid"]
+            try:
+                child = self._next(answers, deadline)["pid"]
+            except TimeoutError:
+                self.close()             # it cannot even fork: a fresh one for the next request
+                raise GraderError("the warm grader did not start the run in time") from None
             try:
                 return self._next(answers, deadline)["rc"]
             except TimeoutError:

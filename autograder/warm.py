@@ -69,17 +69,19 @@ class WarmServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.warm", self.assignment_id],
                                      cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True)
-        threading.Thread(target=self._replies, args=(self.proc,), daemon=True).start()
+        self._waiting = {}                       # this process's requests: its reader answers them
+        threading.Thread(target=self._replies, args=(self.proc, self._waiting), daemon=True).start()
 
-    def _replies(self, proc: subprocess.Popen) -> None:
+    @staticmethod
+    def _replies(proc: subprocess.Popen, waiting: dict[int, queue.Queue]) -> None:
         for line in proc.stdout:
             try:
                 reply = json.loads(line)
-                self._waiting[reply["id"]].put(reply)
+                waiting[reply["id"]].put(reply)
             except (ValueError, KeyError, TypeError):
                 continue
-        for waiting in list(self._waiting.values()):
-            waiting.put(None)                    # the warm process is gone
+        for answers in list(waiting.values()):
+            answers.put(None)                    # the warm process is gone
 
     def request(self, request: dict, timeout: float) -> int:
         """Run one request in a fresh child; its exit code.  Past ``timeout`` the child (and
@@ -90,13 +92,13 @@ class WarmServer:
         with self._lock:
             if not self.alive:
                 self._start()
-            key = next(self._ids)
-            self._waiting[key] = answers
+            key, waiting = next(self._ids), self._waiting
+            waiting[key] = answers
             try:
                 self.proc.stdin.write(json.dumps({**request, "id": key}) + "\n")
                 self.proc.stdin.flush()
             except (OSError, ValueError) as exc:
-                self._waiting.pop(key, None)
+                waiting.pop(key, None)
                 raise GraderError(f"the warm grader failed to start a run ({type(exc).__name__})") from None
         try:
             try:
@@ -113,7 +115,7 @@ class WarmServer:
         except (KeyError, TypeError):
             raise GraderError("the warm grader died") from None
         finally:
-            self._waiting.pop(key, None)
+            waiting.pop(key, None)
 
     @staticmethod
     def _next(answers: queue.Queue, deadline: float) -> dict:

@@ -12,10 +12,9 @@ from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, c
 from shared.devices import DEVICES
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.i18n import N_
+from shared.hints_a4 import Q_HINT
 
 
-Q_HINT = (N_("x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise, with abar looked up at each sample's 0-based "
-             "timestep t and reshaped to (B, 1, ..., 1) so it broadcasts over inputs of any rank"))
 ONE_BASED = N_("Your result matches abar[t - 1]: timesteps are 0-based (t = 0 is the first noising step, abar_0 = 1 - "
                "beta_0).")
 NO_SQRT = N_("Your result matches abar_t * x0: the signal coefficient is sqrt(abar_t), not abar_t.")

@@ -14,23 +14,12 @@ from shared.devices import DEVICES
 from shared.models_a4 import TinyEpsModel
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.i18n import N_
+from shared.hints_a4 import POST_HINT, X0_HINT, DDPM_HINT, FINAL_HINT, LOSS_HINT
 
 
-POST_HINT = (N_("posterior q(x_{t-1} | x_t, x_0) (DDPM eq. 7): mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) * x0 "
-                "+ sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) * x_t; posterior variance beta_tilde_t = (1 - "
-                "abar_{t-1}) / (1 - abar_t) * beta_t shaped (B, 1, ..., 1); abar_{-1} = 1 at t = 0 (0-based)"))
 POST_VAR_BETA = N_("Your variance equals beta_t: the posterior variance is beta_tilde_t, not beta_t.")
-X0_HINT = N_("x0_hat = (x_t - sqrt(1 - abar_t) * eps) / sqrt(abar_t) inverts q_sample (0-based t, broadcast per "
-             "sample)")
-DDPM_HINT = (N_("DDPM step: x0_hat from eps, then the posterior mean of q(x_{t-1} | x_t, x0_hat) plus "
-                "sqrt(beta_tilde_t) * noise, where the posterior variance is beta_tilde_t = (1 - abar_{t-1}) / (1 "
-                "- abar_t) * beta_t (fixed_small); no clipping of x0_hat; no noise at the final step (t = 0)"))
 DDPM_BETA = N_("Your step matches sqrt(beta_t) * noise: the noise scale is the posterior variance beta_tilde_t, not "
                "beta_t.")
-FINAL_HINT = (N_("at the final step (t = 0) no noise is added: x_{-1} is the posterior mean, which equals x0_hat "
-                 "because abar_{-1} = 1"))
-LOSS_HINT = (N_("epsilon-prediction loss: x_t = q_sample(x0, t, noise), then mean((noise - model(x_t, t))^2) over "
-                "all elements: the target is the noise, the model is called as model(x_t, t)"))
 
 
 def _coefficients(betas, t):

@@ -18,24 +18,12 @@ from autograder.suites.a4_diffusion.strategies import EpsModel, abar_for, batch_
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, generator, seeds
 from shared.i18n import N_
+from shared.hints_a4 import DDPM_SAMPLE_HINT, DDIM_SAMPLE_HINT, TIMESTEP_HINT, LEADING_HINT
 
 
-DDPM_SAMPLE_HINT = (N_("DDPM sampling: x = torch.randn(shape, generator=generator, dtype=dtype) (x_T); then for t "
-                       "= T-1, T-2, ..., 0 (every step, down to and including t = 0): eps = model(x, "
-                       "torch.full((B,), t)); noise = torch.randn(shape, generator=generator, dtype=dtype) when t "
-                       "> 0 (zeros at t = 0, nothing drawn); x = ddpm_step(eps, t, x, betas, noise)"))
-DDIM_SAMPLE_HINT = (N_("DDIM sampling: ratio = T // num_steps; leading timesteps (num_steps-1)*ratio, ..., ratio, "
-                       "0; x = torch.randn(shape, generator=generator, dtype=dtype); per step eps = model(x, "
-                       "torch.full((B,), t)), noise = torch.randn(shape, generator=generator, dtype=dtype) only "
-                       "when eta > 0, x = ddim_step(eps, t, t_prev = t - ratio, x, alphas_cumprod, eta, noise)"))
 FIRST_DRAW_HINT = (N_("the chain starts from x_T = torch.randn(shape, generator=generator, dtype=dtype): the first "
                       "draw of the generator, in the samples' dtype (drawing in another dtype and casting gives "
                       "other numbers)"))
-TIMESTEP_HINT = (N_("call the model once per step with the 0-based timestep as a LongTensor (B,), torch.full((B,), "
-                    "t): DDPM visits t = T-1, T-2, ..., 0"))
-LEADING_HINT = (N_("leading spacing (diffusers' timestep_spacing='leading'): ratio = T // num_steps and the "
-                   "timesteps are (num_steps-1)*ratio, ..., 2*ratio, ratio, 0, i.e. they start at "
-                   "(num_steps-1)*ratio, not at T-1, and always end at 0"))
 TPREV_HINT = (N_("each DDIM step goes from t to t_prev = t - ratio (the next timestep of the sampler), not to t - "
                  "1; the last step has t_prev = -ratio < 0 (abar = 1)"))
 RNG_HINT = (N_("draw every random number from the generator argument (torch.randn(shape, generator=generator, "

@@ -11,19 +11,12 @@ from autograder.suites.a4_diffusion.strategies import (abar_for, batch_shapes, b
 from shared.compare import assert_close
 from shared.strategies import float_dtypes, randint, randn, seeds
 from shared.i18n import N_
+from shared.hints_a4 import ETA0_HINT, TPREV_HINT, CFG_HINT, EMB_HINT
 
 
 DDIM_HINT = (N_("DDIM: x0_hat = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t); sigma^2 = eta^2 (1 - a_prev) / (1 - a_t) (1 "
                 "- a_t / a_prev); x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev - sigma^2) eps + sigma * noise, "
                 "with a_prev = 1 when t_prev < 0"))
-ETA0_HINT = (N_("with eta = 0 DDIM is deterministic: sigma = 0, the noise is ignored and x_prev = sqrt(a_prev) "
-                "x0_hat + sqrt(1 - a_prev) eps"))
-TPREV_HINT = N_("t_prev < 0 means the clean data: use a_prev = 1 (do not index alphas_cumprod with a negative t_prev)")
-CFG_HINT = (N_("classifier-free guidance: eps = eps_uncond + scale * (eps_cond - eps_uncond); start from the "
-               "unconditional prediction, so scale 0 gives eps_uncond and scale 1 gives eps_cond"))
-EMB_HINT = (N_("timestep embedding: half = dim // 2, freqs = exp(-ln(max_period) * arange(half) / half), [sin(t * "
-               "freqs), cos(t * freqs)] (sin first), then one zero column when dim is odd; float t keeps its "
-               "dtype, integer t gives float32"))
 
 
 def _ddim_closed_form(eps, t, t_prev, xt, abar, eta, noise):

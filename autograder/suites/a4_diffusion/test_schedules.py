@@ -10,12 +10,7 @@ from autograder.suites.a4_diffusion.strategies import check
 from shared.compare import assert_close, assert_true
 from shared.strategies import float_dtypes, rand, seeds
 from shared.i18n import N_
-
-
-LINEAR_HINT = (N_("the linear schedule has T values from beta_start (t = 0) to beta_end (t = T-1), both included, "
-                  "equally spaced, as a float64 tensor (0-based timesteps)"))
-COSINE_HINT = (N_("cosine schedule: f(u) = cos^2((u + s) / (1 + s) * pi / 2), beta_t = min(1 - f((t+1)/T) / "
-                  "f(t/T), max_beta) for t = 0..T-1, float64; keep the offset s and the max_beta clip"))
+from shared.hints_a4 import LINEAR_HINT, COSINE_HINT
 
 
 def _cosine_closed_form(T, s, max_beta, clip=True, offset=True):

@@ -1,6 +1,7 @@
-"""Loading one submission, in a process of its own (``python -m autograder.loading``).
+"""Loading one submission, in a process of its own (``python -m autograder.loading``, or a
+child forked from the warm grader: autograder/warm.py).
 
-The engine runs :func:`load_here` here, not in the batch's process: unpacking, converting
+The engine runs :func:`load_here` there, not in the batch's process: unpacking, converting
 and parsing a hostile upload must not be able to exhaust the batch's memory or leave
 CPython's parser in a bad state for the next student.  The result comes back as one JSON
 line: ``{"load_error": str | null, "static": {...}}``.
@@ -42,12 +43,16 @@ def load_here(assignment: registry.Assignment, submission: Path, target_dir: Pat
         return tr(N_("the submission is nested too deeply to be analysed")), {}
 
 
+def load_json(assignment_id: str, submission: str, target_dir: str, lang: str) -> str:
+    """What the engine reads back: ``{"load_error": ..., "static": ...}`` as one JSON line."""
+    problem, static = load_here(registry.get(assignment_id), Path(submission), Path(target_dir), lang or None)
+    return json.dumps({"load_error": problem, "static": static})
+
+
 def main(argv: list[str]) -> None:
     limit = MEMORY_MB << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    assignment_id, submission, target_dir, lang = argv
-    problem, static = load_here(registry.get(assignment_id), Path(submission), Path(target_dir), lang or None)
-    print(json.dumps({"load_error": problem, "static": static}))
+    print(load_json(*argv))
 
 
 if __name__ == "__main__":

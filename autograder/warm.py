@@ -252,16 +252,13 @@ def _load(args: list[str], reply: str) -> None:
     """In the forked child: autograder/loading.py's job, without a Python start-up."""
     import resource
 
-    from autograder import loading, registry
+    from autograder import loading
     sys.dont_write_bytecode = True
     with open("/proc/self/status") as fh:          # the warm imports' address space, plus the loader's own
         size = next(int(line.split()[1]) << 10 for line in fh if line.startswith("VmSize:"))
     limit = size + (loading.MEMORY_MB << 20)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    assignment_id, submission, target_dir, lang = args
-    problem, static = loading.load_here(registry.get(assignment_id), Path(submission), Path(target_dir),
-                                        lang or None)
-    Path(reply).write_text(json.dumps({"load_error": problem, "static": static}), encoding="utf-8")
+    Path(reply).write_text(loading.load_json(*args), encoding="utf-8")
     os._exit(0)
 
 

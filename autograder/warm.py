@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import queue
+import selectors
 import signal
 import subprocess
 import sys
@@ -282,9 +283,9 @@ def _fork(request: dict, zygote) -> tuple[int, object]:
 
 def serve(out) -> None:
     """Answer requests from stdin, several at a time (one per lane), until stdin closes."""
-    import selectors
-
+    from autograder.isolation import confine
     from autograder.isolation.zygote import Zygote
+    from autograder.runspec import RunSpec
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -292,12 +293,15 @@ def serve(out) -> None:
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
-    running: dict[int, tuple[int, object]] = {}           # pid -> (request id, zygote connection)
+    running: dict[int, tuple] = {}              # pid -> (request id, zygote connection, run id)
     pending, stdin_open = b"", True
 
     def reply(message: dict) -> None:
-        out.write(json.dumps(message) + "\n")
-        out.flush()
+        try:
+            out.write(json.dumps(message) + "\n")
+            out.flush()
+        except (OSError, ValueError):
+            pass            # the engine is gone (killed): the children in flight still end cleanly
 
     while stdin_open or running:
         for key, _ in selector.select(timeout=1.0):
@@ -313,8 +317,9 @@ def serve(out) -> None:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 request = json.loads(line)
+                run_id = RunSpec.read(Path(request["spec"])).run_id if "spec" in request else None
                 pid, connection = _fork(request, Zygote.get())
-                running[pid] = (request["id"], connection)
+                running[pid] = (request["id"], connection, run_id)
                 reply({"id": request["id"], "pid": pid})
         for pid in list(running):
             try:
@@ -323,10 +328,11 @@ def serve(out) -> None:
                 done, status = pid, 255 << 8
             if not done:
                 continue
-            key, connection = running.pop(pid)
+            key, connection, run_id = running.pop(pid)
             if connection is not None:
-                connection.kill_workers()        # nothing of this submission survives it
+                connection.kill_workers()        # nothing of this submission survives it,
                 connection.close()
+                confine.sweep(run_id)            # not even a worker frozen by a child that was killed
             reply({"id": key, "rc": os.waitstatus_to_exitcode(status)})
 
 

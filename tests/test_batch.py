@@ -179,6 +179,12 @@ def test_a_batch_killed_halfway_resumes_to_the_same_scores(tmp_path):
         time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)                      # the grader and everything it started
     proc.wait()
+    # the warm process (a session of its own) ends the gradings in flight cleanly, then exits:
+    # no worker is left behind, not even one frozen during a speed check
+    deadline = time.monotonic() + 120
+    while _processes("autograder.warm") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes("autograder.warm") == [] and _processes(worker_uids=True) == []
     assert 0 < len(list(out.glob("*/results.json"))) < 10
     resumed = _grade([*subs, "--out", out, "--resume", "--jobs", "2"])
     assert resumed.returncode == 0, resumed.stdout[-2000:]
@@ -256,6 +262,24 @@ def test_the_grading_process_has_a_memory_limit():
              "limit_grader_memory('cpu'); soft, hard = resource.getrlimit(resource.RLIMIT_AS); "
              "sys.exit(0 if soft == hard == GRADER_MEMORY_MB << 20 else 1)")
     assert subprocess.run([sys.executable, "-c", probe], cwd=ROOT).returncode == 0
+
+
+def _processes(marker: str = "", worker_uids: bool = False) -> list[str]:
+    """Processes whose command line holds ``marker``, or (``worker_uids``) that run as a
+    worker's uid (autograder/isolation/process.py gives them uids from 200000)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uid = int(next(line.split()[1] for line in Path(f"/proc/{entry}/status").read_text().splitlines()
+                           if line.startswith("Uid:")))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if (marker and marker in cmd) or (worker_uids and uid >= 200000):
+            found.append(f"{entry} uid={uid} {cmd[:80]}")
+    return found
 
 
 def _children(pid: int) -> list[int]:

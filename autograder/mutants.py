@@ -1,26 +1,30 @@
 """Mutants as overlays on the reference.
 
-A mutant file (``autograder/suites/<id>/mutants/<name>.py``) holds its header and ONLY the
-top-level definitions it changes::
+A mutant file (``autograder/suites/<id>/mutants/<name>.py``) holds its header and ONLY what
+it changes, as edits of the reference's definitions or as whole definitions::
 
     # mutant: conv2d adds the bias inside the sum over kernel taps
     # expect: bias                (words separated by |; one must appear in a failed test's feedback)
     # adds: _helper               (optional: new top-level names the reference does not define)
+    edit("conv2d", "out + bias.view(1, -1, 1, 1)", "out + bias.view(1, -1, 1, 1) * (kh * kw)")
     import torch                  (imports the changed definitions need)
-    def conv2d(...): ...          (replaces the reference's conv2d)
+    def scaled(...): ...          (replaces the reference's scaled)
 
-:func:`build` turns it into a full module: every top-level ``def`` / ``class`` / ``NAME = ...``
-of the overlay replaces the reference's definition of the same name, in place; the
-reference's text is kept for everything else (so its comments and the line numbers up to the
-first change survive); overlay imports the reference lacks go after the reference's imports;
-the names listed in ``# adds:`` go after the reference's definitions; the header is
-repeated at the end as comments.  Anything that would
-make a mutant drift from the reference without anyone noticing (a name the reference no
-longer defines, a definition copied unchanged, a mutant that changes nothing) is a
-:class:`MutantError` that names the mutant and the definition.
+:func:`build` turns it into a full module: each ``edit(NAME, OLD, NEW)`` changes the text of
+the reference's top-level definition NAME (:mod:`autograder.mutant_edits`: OLD must occur
+there exactly once); every top-level ``def`` / ``class`` / ``NAME = ...`` of the overlay
+replaces the reference's definition of the same name, in place; the reference's text is
+kept for everything else (so its comments and the line numbers up to the first change
+survive); overlay imports the reference lacks go after the reference's imports; the names
+listed in ``# adds:`` go after the reference's definitions; the header is repeated at the
+end as comments.  Anything that would make a mutant drift from the reference without anyone
+noticing (a name the reference no longer defines, an OLD text it no longer contains, a
+definition copied unchanged, a mutant that changes nothing) is a :class:`MutantError` that
+names the mutant and the definition.
 
     python -m autograder.mutants build a1_cnn bias_per_tap     # print the full module
     python -m autograder.mutants check [a1_cnn ...]            # build every mutant
+    python -m autograder.mutants compact [a1_cnn ...]          # whole definitions -> edits
 """
 from __future__ import annotations
 
@@ -30,8 +34,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.mutant_edits import Edit, EditError, apply_edits, parse_edit
+
 __all__ = ["MutantError", "Built", "Header", "build", "build_mutant", "build_file", "parse_header",
-           "allowed_tasks"]
+           "normalised", "top_level_definitions"]
 
 _HEADER_LINE = re.compile(r"^#\s*(mutant|expect|adds)\s*:\s*(.*?)\s*$")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -146,7 +152,7 @@ def _parse(source: str, what: str) -> ast.Module:
         raise MutantError(f"{what} is not valid Python (line {exc.lineno}): {exc.msg}") from None
 
 
-def _top_level_definitions(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+def top_level_definitions(tree: ast.Module) -> dict[str, list[ast.stmt]]:
     found: dict[str, list[ast.stmt]] = {}
     for node in tree.body:
         name = _defined_name(node)
@@ -176,21 +182,29 @@ def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built
     if ref_lines and not ref_lines[-1].endswith("\n"):
         ref_lines[-1] += "\n"
     over_lines = overlay_source.splitlines(keepends=True)
-    ref_defs = _top_level_definitions(ref_tree)
+    ref_defs = top_level_definitions(ref_tree)
 
     # sort the overlay's statements into imports and definitions; anything else is refused
     imports: list[ast.Import | ast.ImportFrom] = []
     definitions: list[tuple[str, ast.stmt]] = []
+    small_edits: dict[str, list[Edit]] = {}
     for i, node in enumerate(over_tree.body):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
+            continue
+        try:
+            found = parse_edit(node)
+        except EditError as exc:
+            fail(str(exc))
+        if found is not None:
+            small_edits.setdefault(found.target, []).append(found)
             continue
         if i == 0 and _is_docstring(node):
             continue
         defined = _defined_name(node)
         if defined is None:
-            fail(f"line {node.lineno}: an overlay holds only imports and top-level def / class / NAME = ... "
-                 f"definitions, not {type(node).__name__} statements")
+            fail(f"line {node.lineno}: an overlay holds only imports, edit(...) calls and top-level "
+                 f"def / class / NAME = ... definitions, not {type(node).__name__} statements")
         definitions.append((defined, node))
 
     seen: set[str] = set()
@@ -207,29 +221,51 @@ def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built
 
     edits: list[tuple[int, int, str]] = []        # (start index, end index exclusive, new text), 0-based lines
     changed: list[str] = []
+    def reference_definition(defined: str, verb: str) -> tuple[ast.stmt, int, int]:
+        """The reference's one top-level definition of ``defined``, and its line span."""
+        targets = ref_defs.get(defined)
+        if not targets:
+            fail(f"{verb} {defined}, which the reference no longer defines"
+                 + (" (list it in '# adds:' if it is a new helper)" if verb == "redefines" else ""))
+        if len(targets) > 1:
+            fail(f"the reference defines {defined} {len(targets)} times at top level; cannot tell which to change")
+        target = targets[0]
+        start, end = _first_line(target), target.end_lineno
+        index = ref_statements.index(target)
+        neighbours = ref_statements[index - 1:index] + ref_statements[index + 1:index + 2]
+        if any(n.end_lineno >= start and n.lineno <= end for n in neighbours):
+            fail(f"the reference's {defined} shares a line with another statement; cannot replace it")
+        return target, start, end
+
     ref_statements = ref_tree.body
     for defined, node in definitions:
         if defined in header.adds:
             continue
-        targets = ref_defs.get(defined)
-        if not targets:
-            fail(f"redefines {defined}, which the reference no longer defines "
-                 f"(list it in '# adds:' if it is a new helper)")
-        if len(targets) > 1:
-            fail(f"the reference defines {defined} {len(targets)} times at top level; cannot tell which to replace")
-        target = targets[0]
+        target, start, end = reference_definition(defined, "redefines")
         if type(target) is not type(node) and not {type(target), type(node)} <= {ast.Assign, ast.AnnAssign}:
             kinds = {ast.FunctionDef: "a function", ast.AsyncFunctionDef: "a function", ast.ClassDef: "a class"}
             fail(f"{defined} is {kinds.get(type(target), 'an assignment')} in the reference but "
                  f"{kinds.get(type(node), 'an assignment')} in the overlay")
         if normalised(target) == normalised(node):
             fail(f"copies {defined} unchanged: drop it from the overlay")
-        start, end = _first_line(target), target.end_lineno
-        index = ref_statements.index(target)
-        neighbours = ref_statements[index - 1:index] + ref_statements[index + 1:index + 2]
-        if any(n.end_lineno >= start and n.lineno <= end for n in neighbours):
-            fail(f"the reference's {defined} shares a line with another statement; cannot replace it")
         edits.append((start - 1, end, _segment(over_lines, node)))
+        changed.append(defined)
+    for defined, its in small_edits.items():
+        if defined in seen:
+            fail(f"both redefines and edits {defined}: keep one of the two")
+        target, start, end = reference_definition(defined, "edits")
+        try:
+            text = apply_edits("".join(ref_lines[start - 1:end]), its)
+            new = ast.parse(text).body
+        except EditError as exc:
+            fail(str(exc))
+        except SyntaxError as exc:
+            fail(f"the edits of {defined} leave it invalid Python (line {exc.lineno} of {defined}): {exc.msg}")
+        if len(new) != 1 or _defined_name(new[0]) != defined:
+            fail(f"the edits of {defined} must leave one definition of {defined}")
+        if normalised(target) == normalised(new[0]):
+            fail(f"the edits of {defined} change only comments or layout")
+        edits.append((start - 1, end, text if text.endswith("\n") else text + "\n"))
         changed.append(defined)
 
     # imports the reference does not already have, after the reference's imports
@@ -301,40 +337,6 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
         start -= 1
     text = "".join(lines[start:node.end_lineno])
     return text if text.endswith("\n") else text + "\n"
-
-
-# ---- which tasks a mutant may lose points in -----------------------------------------
-def _referenced_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def allowed_tasks(tasks, reference_source: str, changed) -> dict[str, str]:
-    """``{task number: function}`` of the tasks a mutant that replaces ``changed`` may lose
-    points in: the tasks whose function it changes, and the tasks whose function reaches a
-    changed non-task definition (a private helper) through the reference's top-level
-    definitions.  The walk stops at other task functions: those are judged with the
-    reference substituted, so a bug is charged once, where it is.  ``tasks`` are the
-    registry's (``.number``, ``.function``)."""
-    changed = set(changed)
-    task_functions = {t.function for t in tasks}
-    defs = {name: nodes[-1] for name, nodes in _top_level_definitions(ast.parse(reference_source)).items()}
-    refs = {name: _referenced_names(node) & defs.keys() for name, node in defs.items()}
-    allowed = {}
-    for task in tasks:
-        if task.function in changed:
-            allowed[task.number] = task.function
-            continue
-        todo, seen = list(refs.get(task.function, ())), {task.function}
-        while todo:
-            current = todo.pop()
-            if current in seen or current in task_functions:
-                continue
-            seen.add(current)
-            if current in changed:
-                allowed[task.number] = task.function
-                break
-            todo.extend(refs.get(current, ()))
-    return allowed
 
 
 # ---- helpers for the registry ------------------------------------------------------

@@ -6,9 +6,10 @@ A mutant (``autograder/suites/<id>/mutants/<name>.py``) is an overlay on the ref
 graded as a student file.  Besides losing points with feedback that names its concept, a
 mutant must be charged once: it may lose points only in the tasks whose function it
 changes and in the tasks whose own code reaches a changed private helper
-(:func:`autograder.mutants.allowed_tasks`)."""
+(:func:`allowed_tasks`)."""
 from __future__ import annotations
 
+import ast
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,14 +18,49 @@ from pathlib import Path
 
 from autograder import registry
 from autograder.engine import GraderError, grade_submission
+from autograder.mutants import MutantError, build_file, parse_header, top_level_definitions
 from autograder.warm import WarmServer, WarmSlot
-from autograder.mutants import MutantError, allowed_tasks, build_file, parse_header
 
 # A mutant that loses points in a task it does not change fails its expectation.  The
 # engine substitutes the reference for the graded functions a task calls (registry
 # ``calls``); until that covers every dependent function, turning this off reports the
 # extra tasks in the verdict without failing the row.
 STRICT_TASKS = True
+
+
+# ---- which tasks a mutant may lose points in -----------------------------------------
+def _referenced_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def allowed_tasks(tasks, reference_source: str, changed) -> dict[str, str]:
+    """``{task number: function}`` of the tasks a mutant that replaces ``changed`` may lose
+    points in: the tasks whose function it changes, and the tasks whose function reaches a
+    changed non-task definition (a private helper) through the reference's top-level
+    definitions.  The walk stops at other task functions: those are judged with the
+    reference substituted, so a bug is charged once, where it is.  ``tasks`` are the
+    registry's (``.number``, ``.function``)."""
+    changed = set(changed)
+    task_functions = {t.function for t in tasks}
+    defs = {name: nodes[-1] for name, nodes in top_level_definitions(ast.parse(reference_source)).items()}
+    refs = {name: _referenced_names(node) & defs.keys() for name, node in defs.items()}
+    allowed = {}
+    for task in tasks:
+        if task.function in changed:
+            allowed[task.number] = task.function
+            continue
+        todo, seen = list(refs.get(task.function, ())), {task.function}
+        while todo:
+            current = todo.pop()
+            if current in seen or current in task_functions:
+                continue
+            seen.add(current)
+            if current in changed:
+                allowed[task.number] = task.function
+                break
+            todo.extend(refs.get(current, ()))
+    return allowed
+
 
 
 @dataclass

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from autograder import registry
-from autograder.mutants import MutantError, allowed_tasks, build, build_file, build_mutant, parse_header
+from autograder.mutants import MutantError, build, build_file, build_mutant, parse_header
+from autograder.validate import allowed_tasks
 from autograder.mutants_cli import main as _main
 
 REFERENCE = '''"""A tiny reference module."""

@@ -1,6 +1,5 @@
 # mutant: batch_norm2d loops over the channels in Python (correct values, not vectorized)
 # expect: vectorize
-import torch
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: batch_norm2d ignores training=False and always normalises with the batch statistics (but leaves the running ones alone in eval)
 # expect: training=False
-import torch
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: batch_norm2d uses Keras' momentum convention (running = momentum * running + (1 - momentum) * batch)
 # expect: momentum
-import torch
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: batch_norm2d computes the new running statistics but rebinds the local names instead of updating the caller's tensors in place
 # expect: in place
-import torch
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: batch_norm2d computes the variance as E[x^2] - E[x]^2 (catastrophic cancellation in float32 for a large mean)
 # expect: cancels catastrophically
-import torch
 
 
 def batch_norm2d(x, running_mean, running_var, weight=None, bias=None, training=True, momentum=0.1, eps=1e-5):

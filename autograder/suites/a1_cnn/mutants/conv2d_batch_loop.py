@@ -1,8 +1,6 @@
 # mutant: conv2d loops over batch items in Python (correct values; one im2col + einsum per image)
 # expect: vectorize|batch
 # adds: _conv2d_batch
-import torch
-import torch.nn.functional as F
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

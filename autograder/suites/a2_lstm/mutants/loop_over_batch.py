@@ -1,6 +1,5 @@
 # mutant: lstm_forward runs a Python loop over batch items (one sequence at a time)
 # expect: vectorize
-import torch
 
 
 def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -1,7 +1,6 @@
 # mutant: transformer_encoder_layer runs the layer one sequence at a time (Python loop over the batch)
 # expect: vectorize
 # adds: _one_sequence
-import torch
 
 
 def transformer_encoder_layer(x, params, num_heads, mask=None, norm_first=False, eps=1e-5):

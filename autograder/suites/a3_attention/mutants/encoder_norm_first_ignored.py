@@ -1,6 +1,5 @@
 # mutant: transformer_encoder_layer ignores norm_first (always post-norm)
 # expect: pre-norm
-import torch
 
 
 def transformer_encoder_layer(x, params, num_heads, mask=None, norm_first=False, eps=1e-5):

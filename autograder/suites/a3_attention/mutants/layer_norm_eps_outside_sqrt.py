@@ -1,6 +1,5 @@
 # mutant: layer_norm adds eps to the standard deviation instead of the variance
 # expect: eps
-import torch
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: layer_norm always normalises over the last dim only, whatever normalized_shape says
 # expect: normalized_shape
-import torch
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -1,6 +1,5 @@
 # mutant: layer_norm computes the variance in one pass as mean(x^2) - mean^2 (cancels in float32)
 # expect: cancel
-import torch
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

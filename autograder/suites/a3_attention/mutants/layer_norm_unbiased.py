@@ -1,6 +1,5 @@
 # mutant: layer_norm normalises with the unbiased variance (torch.var's default, divide by N - 1)
 # expect: biased
-import torch
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -1,21 +1,3 @@
 # mutant: mask_tokens draws random ids with randint(0, vocab_size - 1): the id vocab_size - 1 never appears
 # expect: vocab_size - 1
-import torch
-
-
-def mask_tokens(tokens, vocab_size, mask_token_id, generator, mask_prob=0.15, special_token_ids=()):
-    shape, device = tokens.shape, tokens.device
-    special = torch.zeros(shape, dtype=torch.bool)
-    cpu_tokens = tokens.detach().to("cpu")
-    for sid in special_token_ids:
-        special |= cpu_tokens == int(sid)
-    chosen = (torch.rand(shape, generator=generator, dtype=torch.float64) < mask_prob) & ~special
-    split = torch.rand(shape, generator=generator, dtype=torch.float64)
-    random_ids = torch.randint(0, vocab_size - 1, shape, generator=generator, dtype=torch.long)
-    to_mask = chosen & (split < 0.8)
-    to_random = chosen & (split >= 0.8) & (split < 0.9)
-    inputs = cpu_tokens.clone()
-    inputs[to_mask] = mask_token_id
-    inputs[to_random] = random_ids[to_random].to(inputs.dtype)
-    labels = torch.where(chosen, cpu_tokens.to(torch.long), torch.full_like(cpu_tokens, -100, dtype=torch.long))
-    return inputs.to(device), labels.to(device)
+edit("mask_tokens", "random_ids = torch.randint(0, vocab_size, shape, generator=generator, dtype=torch.long)", "random_ids = torch.randint(0, vocab_size - 1, shape, generator=generator, dtype=torch.long)")

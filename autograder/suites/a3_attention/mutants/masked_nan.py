@@ -1,20 +1,8 @@
 # mutant: fully masked rows give NaN (masked_fill(-inf) then softmax, no special case)
 # expect: masked
-import math
-import torch
-
-
-def scaled_dot_product_attention(q, k, v, mask=None):
-    """softmax(q k^T / sqrt(d)) v with a keep-mask; fully masked rows give zeros."""
-    d = q.shape[-1]
-    scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(d)
-    if mask is None:
-        weights = torch.softmax(scores, dim=-1)
-    else:
-        allowed = _allowed(mask, q.device)
-        any_allowed = allowed.any(dim=-1, keepdim=True)
-        neg_inf = torch.tensor(float("-inf"), dtype=scores.dtype, device=scores.device)
-        scores = torch.where(allowed, scores, neg_inf)
-        # rows with nothing to attend: softmax of a constant row (finite), zeroed below
-        weights = torch.softmax(scores, dim=-1)
-    return torch.matmul(weights, v), weights
+edit("scaled_dot_product_attention", r"""
+scores = torch.where(any_allowed, scores, torch.zeros((), dtype=scores.dtype, device=scores.device))
+""", "")
+edit("scaled_dot_product_attention", r"""
+weights = torch.where(any_allowed, weights, torch.zeros((), dtype=weights.dtype, device=weights.device))
+""", "")

@@ -1,7 +1,6 @@
 # mutant: multi_head_attention loops over the batch items in Python (correct values, slow)
 # expect: vectorize
 # adds: _one_item
-import torch
 
 
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,

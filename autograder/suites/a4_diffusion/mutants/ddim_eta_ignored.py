@@ -1,19 +1,5 @@
 # mutant: DDIM always adds sigma * noise, even with eta = 0 (sigma computed without eta)
 # expect: eta
-import math
-import torch
-
-
-def ddim_step(eps, t, t_prev, xt, alphas_cumprod, eta=0.0, noise=None):
-    t, t_prev = int(t), int(t_prev)
-    abar = alphas_cumprod.to(torch.float64)
-    a_t = float(abar[t])
-    a_prev = float(abar[t_prev]) if t_prev >= 0 else 1.0
-    sigma2 = (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)
-    x0 = (xt - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
-    out = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma2, 0.0)) * eps
-    if True:
-        if noise is None:
-            noise = torch.randn_like(xt)
-        out = out + math.sqrt(sigma2) * noise
-    return out
+edit("ddim_step", "sigma2 = eta ** 2 * (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)",
+                  "sigma2 = (1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)")
+edit("ddim_step", "if eta > 0:", "if True:")

@@ -1,6 +1,5 @@
 # mutant: ddim_sample leaves the eta > 0 noise to ddim_step (noise=None: torch.randn_like, the global RNG)
 # expect: generator
-import torch
 
 
 @torch.no_grad()

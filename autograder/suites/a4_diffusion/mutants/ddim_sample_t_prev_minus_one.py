@@ -1,6 +1,5 @@
 # mutant: ddim_sample steps from t to t - 1 instead of t - ratio (it visits the right timesteps but jumps wrongly)
 # expect: t_prev
-import torch
 
 
 @torch.no_grad()

@@ -1,6 +1,5 @@
 # mutant: ddim_sample starts at T - 1 and steps down by ratio (trailing spacing), not at (num_steps - 1) * ratio
 # expect: leading
-import torch
 
 
 @torch.no_grad()

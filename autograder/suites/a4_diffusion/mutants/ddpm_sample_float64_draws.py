@@ -1,6 +1,5 @@
 # mutant: ddpm_sample draws its noise in float64 and casts it to dtype (other numbers than randn in dtype)
 # expect: dtype
-import torch
 
 
 @torch.no_grad()

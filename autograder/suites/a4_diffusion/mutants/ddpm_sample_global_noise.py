@@ -1,6 +1,5 @@
 # mutant: ddpm_sample leaves the step noise to ddpm_step (noise=None: torch.randn_like, the global RNG)
 # expect: generator
-import torch
 
 
 @torch.no_grad()

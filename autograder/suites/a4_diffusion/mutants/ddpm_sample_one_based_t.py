@@ -1,6 +1,5 @@
 # mutant: ddpm_sample gives the model 1-based timesteps (t + 1), as the DDPM paper counts
 # expect: 0-based
-import torch
 
 
 @torch.no_grad()

@@ -1,6 +1,5 @@
 # mutant: noise added at t = 0 too, with abar_{t-1} taken as abar[t - 1] (wraps to abar[T-1])
 # expect: t = 0
-import torch
 
 
 def ddpm_step(eps, t, xt, betas, noise):

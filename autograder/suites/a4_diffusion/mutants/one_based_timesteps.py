@@ -1,6 +1,5 @@
 # mutant: timesteps treated as 1-based: abar looked up at t - 1 in q_sample
 # expect: 0-based
-import torch
 
 
 def q_sample(x0, t, noise, alphas_cumprod):

@@ -1,8 +1,3 @@
 # mutant: cycle-consistency loss uses the squared error instead of L1
 # expect: L1
-import torch
-
-
-def cycle_consistency_loss(real_a: torch.Tensor, rec_a: torch.Tensor, real_b: torch.Tensor,
-                           rec_b: torch.Tensor, weight: float = 10.0) -> torch.Tensor:
-    return weight * (((rec_a - real_a) ** 2).mean() + ((rec_b - real_b) ** 2).mean())
+edit("cycle_consistency_loss", "return weight * ((rec_a - real_a).abs().mean() + (rec_b - real_b).abs().mean())", "return weight * (((rec_a - real_a) ** 2).mean() + ((rec_b - real_b) ** 2).mean())")

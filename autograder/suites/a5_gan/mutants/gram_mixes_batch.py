@@ -1,6 +1,5 @@
 # mutant: gram_matrix flattens the batch into the channels (the single-image tutorial's view(b*c, h*w)), so samples mix
 # expect: samples never mixed
-import torch
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:

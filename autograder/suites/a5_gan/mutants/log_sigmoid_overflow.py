@@ -1,6 +1,5 @@
 # mutant: GAN losses as log(sigmoid(x)) / log(1 - sigmoid(x)): log(0) at large logits
 # expect: stable
-import torch
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,5 @@
 # mutant: discriminator loss with a Python loop over the logits
 # expect: vectorize
-import torch
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

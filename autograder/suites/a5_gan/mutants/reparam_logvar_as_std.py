@@ -1,7 +1,3 @@
 # mutant: reparameterize uses logvar as the standard deviation
 # expect: reparameterization
-import torch
-
-
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    return mu + logvar * noise
+edit("reparameterize", "return mu + torch.exp(0.5 * logvar) * noise", "return mu + logvar * noise")

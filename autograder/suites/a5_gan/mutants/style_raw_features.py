@@ -1,6 +1,5 @@
 # mutant: style_loss compares the raw feature maps (a content loss) instead of their Gram matrices
 # expect: Gram matrices (not the raw
-import torch
 
 
 def style_loss(gen_features, style_features, weights=None) -> torch.Tensor:

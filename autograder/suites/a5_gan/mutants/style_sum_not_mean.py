@@ -1,6 +1,5 @@
 # mutant: style_loss sums the squared Gram differences instead of averaging them
 # expect: mean over all elements
-import torch
 
 
 def style_loss(gen_features, style_features, weights=None) -> torch.Tensor:

@@ -1,6 +1,5 @@
 # mutant: style_loss ignores the per-layer weights
 # expect: weight
-import torch
 
 
 def style_loss(gen_features, style_features, weights=None) -> torch.Tensor:

@@ -1,6 +1,5 @@
 # mutant: vae_loss follows the notes' MSE reconstruction (squared error of sigmoid(logits) against x) instead of the Bernoulli NLL
 # expect: Bernoulli
-import torch
 
 
 def vae_loss(recon_logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,

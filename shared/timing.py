@@ -12,7 +12,8 @@ ways a speed check can be gamed or can fail honest code on a busy machine:
   every process of the student is frozen while the reference is timed;
 * rounds are interleaved, there is a warm-up, the verdict is the ratio of the fastest
   student round to the fastest reference round, and a verdict close to the threshold is
-  measured again before it counts;
+  measured again before it counts (a clear pass, at most half the threshold after three
+  rounds, stops there: the rounds differ by noise, not by a factor of two);
 * the student is stopped once a single call exceeds its time budget.
 """
 from __future__ import annotations
@@ -65,9 +66,13 @@ def variant(args, kwargs, k: int):
 
 def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: float, rounds: int = 5,
             warmup: int = 1, vary: bool = True, see: str | None = None, min_budget_s: float = 2.0,
-            budget_factor: float = 3.0, max_budget_s: float = 60.0, confirm: bool = True) -> SpeedReport:
+            budget_factor: float = 3.0, max_budget_s: float = 60.0, confirm: bool = True,
+            clear: float | None = 0.5, min_rounds: int = 3) -> SpeedReport:
     """``student`` and ``reference`` are timers (``run(args, kwargs, timeout) -> (seconds,
-    fingerprint)`` and ``frozen()``) of adapters of the same kind."""
+    fingerprint)`` and ``frozen()``) of adapters of the same kind.  A clear pass (a ratio
+    at most ``clear`` times the threshold after ``min_rounds`` rounds) stops early: further
+    rounds move the fastest times by the noise between rounds, far less than the factor
+    that separates the ratio from the threshold; a fail or a close call gets every round."""
     kwargs = kwargs or {}
     budget = max_budget_s
     ref_t = 0.0
@@ -112,7 +117,7 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
 
     ref_times, stu_times = [], []
 
-    def timed_rounds(first_k: int, n: int) -> None:
+    def timed_rounds(first_k: int, n: int, stop_when_clear: bool = False) -> None:
         for i in range(n):
             a, kw = variant(args, kwargs, first_k + i if vary else 0)
             if i % 2:
@@ -122,8 +127,11 @@ def measure(name: str, student, reference, args=(), kwargs=None, *, threshold: f
             check(stu[1], ref[1], False)
             ref_times.append(ref[0])
             stu_times.append(stu[0])
+            if stop_when_clear and clear is not None and len(stu_times) >= min_rounds and \
+                    SpeedReport(name, ref_times, stu_times, threshold).ratio <= clear * threshold:
+                return
 
-    timed_rounds(1, rounds)
+    timed_rounds(1, rounds, stop_when_clear=True)
     report = SpeedReport(name, ref_times, stu_times, threshold)
     if confirm and 0.7 * threshold <= report.ratio <= 1.5 * threshold:
         timed_rounds(rounds + 1, rounds)         # a close call is measured again before it counts

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from autograder import registry
-from autograder.mutants import MutantError, build, build_file, build_mutant, parse_header
+from autograder.mutant_edits import Edit, compact, format_edits
+from autograder.mutants import MutantError, build, build_file, build_mutant, normalised, parse_header
+from autograder.mutants_cli import compact_overlay
 from autograder.validate import allowed_tasks
 from autograder.mutants_cli import main as _main
 
@@ -143,6 +145,107 @@ def test_an_overlay_holds_only_imports_and_definitions():
         build(REFERENCE, "def area(r):\n    return r\n\ndef area(r):\n    return 2 * r\n", "twice")
     with pytest.raises(MutantError, match="mutant broken: not valid Python"):
         build(REFERENCE, "def area(r:\n", "broken")
+
+
+LOOPS = REFERENCE + '''
+
+def running_sum(xs, scale=1.0):
+    """Prefix sums, scaled."""
+    out, total = [], 0.0
+    for x in xs:
+        total = total + x       # the running total
+        out.append(total * scale)
+    return out
+'''
+
+
+def test_an_edit_changes_a_piece_of_one_line_and_keeps_the_rest_verbatim():
+    overlay = '# mutant: no scale\n# expect: scale\nedit("running_sum", "out.append(total * scale)", "out.append(total)")\n'
+    built = build_mutant(LOOPS, overlay, "no_scale")
+    assert built.changed == ("running_sum",)
+    assert run(built.source)["running_sum"]([1, 2], scale=2.0) == [1.0, 3.0]
+    assert run(LOOPS)["running_sum"]([1, 2], scale=2.0) == [2.0, 6.0]
+    ref_lines, out_lines = LOOPS.splitlines(), built.source.splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(ref_lines, out_lines)) if a != b]
+    assert changed == [ref_lines.index("        out.append(total * scale)")]
+    assert "        total = total + x       # the running total" in out_lines       # comments kept
+
+
+BLOCK_OVERLAY = '''# mutant: m
+# expect: e
+edit("running_sum", r"""
+total = total + x       # the running total
+out.append(total * scale)
+""", r"""
+if x > 0:
+    total = total + x
+out.append(total * scale)
+""")
+'''
+
+
+def test_a_block_edit_is_found_at_any_indentation_and_new_lines_take_that_indentation():
+    source = build(LOOPS, BLOCK_OVERLAY, "block")
+    assert "        if x > 0:\n            total = total + x\n        out.append(total * scale)\n" in source
+    assert run(source)["running_sum"]([1, -5, 2]) == [1.0, 1.0, 3.0]
+    # an empty NEW deletes the lines; several edits apply one after the other
+    overlay = ('edit("running_sum", "total = total + x       # the running total\\n", "")\n'
+               'edit("running_sum", "out.append(total * scale)", "out.append(x * scale)")\n')
+    source = build(LOOPS, overlay, "delete")
+    assert "running total" not in source and run(source)["running_sum"]([1, 2]) == [1.0, 2.0]
+
+
+def test_an_edit_whose_old_text_is_gone_or_ambiguous_is_refused_with_the_text():
+    with pytest.raises(MutantError) as info:
+        build(LOOPS, 'edit("running_sum", "total * scales", "total")\n', "stale_text")
+    message = str(info.value)
+    assert "mutant stale_text" in message and "running_sum" in message and "'total * scales'" in message
+    assert "no longer contains" in message
+    with pytest.raises(MutantError, match=r"'total' occurs [0-9]+ times in running_sum"):
+        build(LOOPS, 'edit("running_sum", "total", "t")\n', "ambiguous")
+    with pytest.raises(MutantError, match="edits volume, which the reference no longer defines"):
+        build(LOOPS, 'edit("volume", "r", "2 * r")\n', "gone")
+
+
+def test_edits_that_change_nothing_or_collide_or_are_not_literals_are_refused():
+    with pytest.raises(MutantError, match="the edits of running_sum change only comments or layout"):
+        build(LOOPS, 'edit("running_sum", "# the running total", "# a total")\n', "comment_only")
+    with pytest.raises(MutantError, match="both redefines and edits area"):
+        build(LOOPS, 'edit("area", "math.pi", "3")\n\ndef area(r):\n    return r\n', "both")
+    with pytest.raises(MutantError, match="three string literals"):
+        build(LOOPS, 'edit("area", "math.pi")\n', "two_args")
+    with pytest.raises(MutantError, match="three string literals"):
+        build(LOOPS, 'OLD = "math.pi"\nedit("area", OLD, "3")\n', "not_literal")
+    with pytest.raises(MutantError, match="leave it invalid Python"):
+        build(LOOPS, 'edit("running_sum", "for x in xs:", "for x in xs")\n', "syntax")
+
+
+def test_a_fix_of_the_reference_reaches_an_edit_mutant():
+    overlay = 'edit("running_sum", "out.append(total * scale)", "out.append(total)")\n'
+    fixed = LOOPS.replace("out, total = [], 0.0", "out, total = [], 10.0")
+    assert run(build(fixed, overlay, "after_fix"))["running_sum"]([1]) == [11.0]
+
+
+def test_compact_turns_a_whole_definition_into_the_smallest_edits_that_build_the_same_module():
+    whole = ('# mutant: skips negatives\n# expect: negative\nimport torch\n\n\n'
+             'def running_sum(xs, scale=1.0):\n    out, total = [], 0.0\n    for x in xs:\n'
+             '        if x > 0:\n            total = total + x\n'
+             '        out.append(total * scale)   # another comment\n    return out\n')
+    compacted = compact_overlay(LOOPS, whole, "skips")
+    assert compacted is not None and compacted.startswith("# mutant: skips negatives\n# expect: negative\n")
+    assert "import torch" not in compacted and "def running_sum" not in compacted      # the reference has both
+    assert len(compacted.splitlines()) < len(whole.splitlines())
+    # the docstring the copy dropped and the comments it changed are not carried as edits
+    assert "Prefix sums" not in compacted and "another comment" not in compacted
+    before, after = build(LOOPS, whole, "skips"), build(LOOPS, compacted, "skips")
+    assert normalised(ast.parse(before)) == normalised(ast.parse(after))
+    assert run(after)["running_sum"]([1, -5, 2]) == [1.0, 1.0, 3.0]
+    # a one-line change becomes a one-line edit
+    edits = compact("area", "def area(r):\n    return math.pi * r ** 2\n", "def area(r):\n    return r ** 2\n")
+    assert edits == [Edit("area", "return math.pi * r ** 2", "return r ** 2")]
+    assert format_edits(edits) == 'edit("area", "return math.pi * r ** 2", "return r ** 2")\n'
+    # nothing shorter to say: None
+    assert compact_overlay(LOOPS, 'edit("area", "math.pi", "3")\n', "already") is None
 
 
 def test_the_header_is_parsed_and_repeated_at_the_end():

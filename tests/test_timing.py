@@ -45,7 +45,7 @@ X = (torch.arange(12.0).reshape(3, 4),)
 def test_rounds_are_interleaved_warmed_up_and_the_student_is_frozen_for_the_reference():
     log = []
     student, reference = FakeTimer("s", 0.002, log=log), FakeTimer("r", 0.002, log=log)
-    report = measure("f", student, reference, X, threshold=4, rounds=4, warmup=1, confirm=False)
+    report = measure("f", student, reference, X, threshold=4, rounds=4, warmup=1, confirm=False, clear=None)
     runs = [e for e in log if e in ("s", "r")]
     assert runs[:2] == ["r", "s"]                                   # warm-up: reference first
     assert runs[2:] == ["r", "s", "s", "r", "r", "s", "s", "r"]
@@ -99,6 +99,19 @@ def test_verdict_uses_the_fastest_rounds_and_remeasures_a_close_call():
     report = measure("f", student, reference, X, threshold=4, rounds=5, warmup=1)
     assert report.ratio == pytest.approx(0.009 / 0.003)             # the slow outliers do not count
     assert len(report.student_s) == 10                              # 3.0x is within 30% of 4x: measured again
+
+
+def test_a_clear_pass_stops_after_three_rounds_and_anything_else_gets_every_round():
+    def rounds_of(student_s: float, reference_s: float = 0.004) -> int:
+        student, reference = FakeTimer("s", student_s), FakeTimer("r", reference_s)
+        report = measure("f", student, reference, X, threshold=4, rounds=5, warmup=1)
+        assert len(student.seen) == len(reference.seen) == 1 + len(report.student_s)   # warm-up + timed
+        return len(report.student_s)
+    assert rounds_of(0.004) == 3                 # ratio 1.0: at most half of 4x after three rounds
+    assert rounds_of(0.0084) == 5                # ratio 2.1: not clear, every round
+    assert rounds_of(0.016) == 10                # ratio 4.0: a close call, measured twice
+    with pytest.raises(Feedback, match="too slow"):
+        check_speed("f", FakeTimer("s", 0.040), FakeTimer("r", 0.004), X, threshold=4)
 
 
 def test_runaway_student_is_stopped_by_the_budget():

@@ -298,6 +298,18 @@ def test_every_mutant_builds_against_todays_reference(assignment_id, path):
     assert built.changed, f"{path.name} replaces nothing of the reference"
 
 
+def test_mutant_folders_are_an_order_of_magnitude_smaller_than_copies_of_the_reference():
+    """Issue 13's measure: the mutants as overlays take a tenth of the lines that full
+    copies of today's references would (a whole copy per mutant was the old layout)."""
+    overlays = copies = 0
+    for assignment in registry.all_assignments():
+        reference = len(assignment.solution_path.read_text(encoding="utf-8").splitlines())
+        for path in assignment.mutants():
+            overlays += len(path.read_text(encoding="utf-8").splitlines())
+            copies += reference
+    assert copies >= 10 * overlays, f"{overlays} overlay lines against {copies} for full copies"
+
+
 def test_mutant_folders_hold_overlays_not_copies():
     """An overlay is much smaller than the reference it changes."""
     for assignment in registry.all_assignments():

@@ -1,15 +1,9 @@
 # mutant: lm_loss loops over the positions in Python
 # expect: vectorize
-
-
-def lm_loss(logits, tokens, ignore_index=-100):
-    total = logits.new_zeros(())
-    count = 0
-    for i in range(logits.shape[1] - 1):
-        z = logits[:, i]
-        y = tokens[:, i + 1].to(torch.long)
-        keep = y != ignore_index
-        nll = torch.logsumexp(z, dim=-1) - z.gather(1, torch.where(keep, y, 0)[:, None]).squeeze(1)
-        total = total + torch.where(keep, nll, torch.zeros_like(nll)).sum()
-        count = count + keep.sum()
-    return total / count
+edit("lm_loss", r"""
+nll = torch.logsumexp(scores, dim=-1) - scores.gather(1, safe_targets[:, None]).squeeze(1)
+""", r"""
+rows, cols = scores.view(logits.shape[0], -1, V), safe_targets.view(logits.shape[0], -1)   # (B, L-1, V), (B, L-1)
+nll = torch.stack([torch.logsumexp(rows[:, i], dim=-1) - rows[:, i].gather(1, cols[:, i, None]).squeeze(1)
+                   for i in range(rows.shape[1])], dim=1).reshape(-1)                       # one position at a time
+""")

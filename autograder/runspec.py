@@ -6,11 +6,12 @@ suite by hand against "reference", "stub" or a file) builds an in-process spec.
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import torch
 
 from autograder import registry
 
@@ -45,10 +46,32 @@ class RunSpec:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+def _gpu_build() -> bool:
+    """Whether the installed torch is built for a GPU (CUDA or ROCm), read from its
+    version.py: on a CPU-only build the batch process need not import torch (a second)."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.origin:
+        return False
+    try:
+        tree = ast.parse((Path(spec.origin).parent / "version.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return True                      # cannot tell: ask torch itself
+    values = {}
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant):
+            values[target.id] = node.value.value
+    return values.get("cuda") is not None or values.get("hip") is not None or "cuda" not in values
+
+
 def resolve_device(wanted: str) -> str:
-    if wanted == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return wanted
+    if wanted != "auto":
+        return wanted
+    if "torch" not in sys.modules and not _gpu_build():
+        return "cpu"
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def make(assignment: registry.Assignment, target: str, *, isolation: str = "inprocess", device: str = "auto",

@@ -201,6 +201,8 @@ def _warm_up(assignment_id: str) -> None:
     """Import everything a grading child needs, once."""
     import importlib
 
+    from autograder.isolation.zygote import Zygote
+    zygote = Zygote.get()              # first: it imports torch on the other core while we do
     import hypothesis  # noqa: F401
     import pytest  # noqa: F401
     import torch  # noqa: F401
@@ -210,11 +212,10 @@ def _warm_up(assignment_id: str) -> None:
 
     import autograder.plugin  # noqa: F401
     from autograder import loading, registry  # noqa: F401
-    from autograder.isolation.zygote import Zygote
     a = registry.get(assignment_id)
     for path in sorted(a.suite_dir.glob("*.py")):
         importlib.import_module(f"autograder.suites.{a.id}.{path.stem}")
-    Zygote.get().status(os.getpid())             # wait until the zygote answers (not its child: no reaping)
+    zygote.status(os.getpid())                   # wait until the zygote answers (not its child: no reaping)
 
 
 def _child_start(cpu) -> None:

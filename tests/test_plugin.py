@@ -83,3 +83,32 @@ def test_feedback_text_prefers_curated_messages():
     group = ExceptionGroup("many", [Feedback("first"), Feedback("second")])
     assert feedback_text(group) == "first"
     assert "could not set up" in feedback_text(RuntimeError("fixture"), when="setup")
+
+
+def test_the_device_is_resolved_without_importing_a_cpu_only_torch(tmp_path, monkeypatch):
+    """The batch process decides the device once; on a CPU-only torch build it reads
+    torch/version.py instead of importing torch (a second per grade command)."""
+    import importlib.util
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    package = tmp_path / "torch"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+
+    def build(cuda, hip="None"):
+        (package / "version.py").write_text(f"from typing import Optional\n__version__ = '9.9'\n"
+                                            f"cuda: Optional[str] = {cuda}\nhip: Optional[str] = {hip}\n")
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name: SimpleNamespace(origin=str(package / "__init__.py")))
+        return runspec._gpu_build()
+    assert build("None") is False
+    assert build("'12.4'") is True
+    assert build("None", hip="'6.2'") is True
+    monkeypatch.undo()
+    code = ("import sys; from autograder import batch, cli, runspec; "
+            "print(runspec.resolve_device('auto'), runspec.resolve_device('cuda'), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    import torch
+    assert out == (["cuda", "cuda", "True"] if torch.version.cuda or torch.version.hip else ["cpu", "cuda", "False"])

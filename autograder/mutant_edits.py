@@ -34,6 +34,8 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 
+from autograder.astnorm import normalised
+
 __all__ = ["Edit", "EditError", "parse_edit", "apply_edits", "compact", "format_edits"]
 
 
@@ -135,9 +137,8 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 # ---- compacting a full definition into edits -----------------------------------------------
 def _normal(source: str) -> str:
-    from autograder.mutants import normalised
     try:
-        return normalised(ast.parse(textwrap.dedent(source)))
+        return normalised(ast.parse(textwrap.dedent(source)), in_place=True)
     except SyntaxError:
         return ""
 

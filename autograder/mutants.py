@@ -11,16 +11,13 @@ it changes, as edits of the reference's definitions or as whole definitions::
     def scaled(...): ...          (replaces the reference's scaled)
 
 :func:`build` turns it into a full module: each ``edit(NAME, OLD, NEW)`` changes the text of
-the reference's top-level definition NAME (:mod:`autograder.mutant_edits`: OLD must occur
-there exactly once); every top-level ``def`` / ``class`` / ``NAME = ...`` of the overlay
-replaces the reference's definition of the same name, in place; the reference's text is
-kept for everything else (so its comments and the line numbers up to the first change
-survive); overlay imports the reference lacks go after the reference's imports; the names
-listed in ``# adds:`` go after the reference's definitions; the header is repeated at the
-end as comments.  Anything that would make a mutant drift from the reference without anyone
-noticing (a name the reference no longer defines, an OLD text it no longer contains, a
-definition copied unchanged, a mutant that changes nothing) is a :class:`MutantError` that
-names the mutant and the definition.
+the reference's definition NAME (:mod:`autograder.mutant_edits`); each top-level ``def`` /
+``class`` / ``NAME = ...`` replaces the reference's one, in place; the rest is the
+reference's text; new imports go after the reference's, ``# adds:`` names after its
+definitions, the header at the end as comments.  Whatever would let a mutant drift from
+the reference unnoticed (a name or an OLD text the reference no longer has, a definition
+copied unchanged, a mutant that changes nothing) is a :class:`MutantError` naming the
+mutant and the definition.
 
     python -m autograder.mutants build a1_cnn bias_per_tap     # print the full module
     python -m autograder.mutants check [a1_cnn ...]            # build every mutant
@@ -34,6 +31,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.astnorm import normalised, normalised_source
 from autograder.mutant_edits import Edit, EditError, apply_edits, parse_edit
 
 __all__ = ["MutantError", "Built", "Header", "build", "build_mutant", "build_file", "parse_header",
@@ -76,47 +74,6 @@ def parse_header(source: str) -> Header:
             found[m.group(1)] = m.group(2)
     adds = tuple(n for n in re.split(r"[\s,]+", found.get("adds", "")) if n)
     return Header(mutant=found.get("mutant", ""), expect=found.get("expect", ""), adds=adds)
-
-
-# ---- normalised AST --------------------------------------------------------------
-class _Normaliser(ast.NodeTransformer):
-    """Drops what does not change behaviour: docstrings and type annotations."""
-
-    def _strip_docstring(self, node):
-        body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-        return node
-
-    def visit_Module(self, node):
-        self.generic_visit(node)
-        return self._strip_docstring(node)
-
-    def visit_FunctionDef(self, node):
-        self.generic_visit(node)
-        node.returns = None
-        return self._strip_docstring(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_ClassDef(self, node):
-        self.generic_visit(node)
-        return self._strip_docstring(node)
-
-    def visit_arg(self, node):
-        node.annotation = None
-        return node
-
-    def visit_AnnAssign(self, node):
-        self.generic_visit(node)
-        if node.value is None:
-            return node
-        return ast.Assign(targets=[node.target], value=node.value)
-
-
-def normalised(node: ast.AST) -> str:
-    return ast.dump(_Normaliser().visit(copy.deepcopy(node)), include_attributes=False)
 
 
 # ---- top-level names ---------------------------------------------------------------
@@ -317,7 +274,7 @@ def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built
     source += "\n" + "\n".join(trailer) + "\n"
 
     result_tree = _parse(source, f"mutant {name} (built)")
-    if normalised(result_tree) == normalised(ref_tree):
+    if normalised(result_tree, in_place=True) == normalised_source(reference_source):
         fail("changes nothing: the built module equals the reference")
     try:
         compile(source, f"<mutant {name}>", "exec")

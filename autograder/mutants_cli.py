@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 from autograder.mutant_edits import compact, format_edits
-from autograder.mutants import (MutantError, build_file, build_mutant, normalised, parse_header,
+from autograder.mutants import (MutantError, build_file, build_mutant, normalised_source, parse_header,
                                 top_level_definitions)
 
 
@@ -54,7 +54,7 @@ def compact_overlay(reference: str, overlay: str, name: str) -> str | None:
     if len(out.splitlines()) >= len(overlay.splitlines()):
         return None
     before, after = build_mutant(reference, overlay, name), build_mutant(reference, out, name)
-    if normalised(ast.parse(before.source)) != normalised(ast.parse(after.source)):
+    if normalised_source(before.source) != normalised_source(after.source):
         raise MutantError(f"mutant {name}: the compacted overlay builds to a different module; left as it was")
     return out
 
@@ -110,16 +110,26 @@ def main(argv=None) -> int:
         """Rewrite the mutants of IDS (all when none is given): whole replaced definitions
         become edit(...) calls where that is shorter.  The built modules do not change."""
         chosen = [registry.get(i) for i in ids] if ids else list(registry.all_assignments())
+        bad = 0
         for assignment in chosen:
             reference = assignment.solution_path.read_text(encoding="utf-8")
             for path in assignment.mutants():
                 before = path.read_text(encoding="utf-8")
-                out = compact_overlay(reference, before, f"{assignment.id}/{path.stem}")
+                try:
+                    out = compact_overlay(reference, before, f"{assignment.id}/{path.stem}")
+                except SyntaxError as exc:
+                    out, bad = None, bad + 1
+                    click.echo(f"FAIL {assignment.id}/{path.stem}: not valid Python (line {exc.lineno}): {exc.msg}")
+                except MutantError as exc:
+                    out, bad = None, bad + 1
+                    click.echo(f"FAIL {exc}")
                 if out is None:
                     continue
                 click.echo(f"{assignment.id}/{path.stem}: {len(before.splitlines())} -> {len(out.splitlines())} lines")
                 if not dry_run:
                     path.write_text(out, encoding="utf-8")
+        if bad:
+            raise click.ClickException(f"{bad} mutant(s) left as they were")
 
     try:
         cli.main(args=argv, prog_name="python -m autograder.mutants", standalone_mode=False)

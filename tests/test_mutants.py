@@ -327,3 +327,12 @@ def test_the_build_command_prints_the_full_module(capsys):
     assert "bias.view(1, -1, 1, 1) * (kh * kw)" in out
     assert _main(["build", "a1_cnn", "no_such_mutant"]) == 1
     assert "no mutant 'no_such_mutant'" in capsys.readouterr().err
+
+
+def test_the_compact_command_finds_nothing_left_to_compact(capsys):
+    """Every committed mutant is already as small as compact can make it; compact --dry-run
+    writes nothing."""
+    before = {p: p.read_text(encoding="utf-8") for a in registry.all_assignments() for p in a.mutants()}
+    assert _main(["compact", "--dry-run"]) == 0
+    assert capsys.readouterr().out == ""
+    assert all(p.read_text(encoding="utf-8") == text for p, text in before.items())

@@ -261,6 +261,24 @@ def test_scanner_catches_solution_suite_and_mutant_files():
     assert any(suite_file.name in f and "copied from autograder/suites" in f for f in findings), findings
 
 
+def test_scanner_catches_mutant_overlays_and_built_mutants_however_reformatted():
+    """A mutant is stored as edit(...) calls (which quote the reference) and graded as the
+    module it builds to: both are secrets, whatever the quotes, layout or file name."""
+    from autograder.mutants import build_file
+    a = _a()
+    mutant = a.mutants_dir / "bias_per_tap.py"
+    call = next(n for n in ast.parse(mutant.read_text()).body if isinstance(n, ast.Expr))
+    requoted = "# my notes\nedit(" + ",\n     ".join(repr(arg.value) for arg in call.value.args) + ")\n"
+    built = build_file(a, mutant).source.replace("# mutant:", "# note:")
+    planted = [Entry(f"{AID}/notes.py", requoted.encode()), Entry(f"{AID}/extra.py", built.encode())]
+    findings = scan_for_leaks(student_entries(a) + planted, a)
+    assert any(f.startswith(f"{AID}/notes.py: edit('conv2d', ...) is the mutant overlay's "
+                            f"autograder/suites/{AID}/mutants/bias_per_tap.py") for f in findings), findings
+    assert any(f.startswith(f"{AID}/extra.py: the body of conv2d() equals") and "bias_per_tap.py (built)" in f
+               for f in findings), findings
+    assert scan_for_leaks(student_entries(a), a) == []
+
+
 def test_release_refuses_and_writes_nothing_on_a_leak(monkeypatch, tmp_path):
     a = _a()
     original = release.student_entries
@@ -421,7 +439,7 @@ def test_scanner_opens_nested_archives():
     findings = scan_for_leaks(entries + planted, a)
     assert any(f.startswith(f"{AID}/data/extras.zip!/inner/bundle.tar.gz!/helpers.py has the same content as "
                             f"solutions/{AID}/{AID}.py") for f in findings), findings
-    assert any(f.startswith(f"{AID}/weights.bin!/weights.bin: the body of") for f in findings), findings
+    assert any(f.startswith(f"{AID}/weights.bin!/weights.bin: ") and "mutants/" in f for f in findings), findings
     assert any(f.startswith(f"{AID}/broken.zip looks like an archive but cannot be opened") for f in findings)
     # archives of handout material are fine
     clean = [Entry(f"{AID}/stub.tar.gz", tar_gz({f"{AID}.py": a.stub_path.read_bytes()})),

@@ -1,7 +1,8 @@
 """The leak scanner: nothing of ``solutions/`` or of a hidden suite may reach a student.
 
-An entry leaks when it is copied from those trees, has the same bytes as a file there, or
-holds a function whose body equals a reference's or a mutant's.  Archives inside an entry
+An entry leaks when it is copied from those trees, has the same bytes as a file there,
+holds a function whose body equals a reference's or a mutant's (as built from its overlay),
+or holds a mutant overlay's ``edit(...)`` call (which quotes the reference).  Archives inside an entry
 (zip, tar, gzip/bz2/xz, found by their bytes, not their names) are opened and their
 members scanned the same way, nested ones too.
 """
@@ -68,6 +69,23 @@ def function_fingerprints(source: str) -> dict[str, list[str]]:
                 continue
             key = ast.dump(ast.Module(body=body, type_ignores=[]))
             out.setdefault(hashlib.sha256(key.encode()).hexdigest(), []).append(node.name)
+    return out
+
+
+def edit_fingerprints(source: str) -> dict[str, str]:
+    """``edit("NAME", "OLD", "NEW")`` calls (mutant overlays, see autograder/mutant_edits.py)
+    anywhere in ``source`` -> NAME; formatting and the quotes used do not matter."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "edit" \
+                and len(node.args) == 3 and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                                for a in node.args):
+            key = repr(tuple(a.value for a in node.args))
+            out[hashlib.sha256(key.encode()).hexdigest()] = node.args[0].value
     return out
 
 
@@ -174,13 +192,28 @@ class Secrets:
     file_hashes: dict[str, str]                  # sha256 -> repository path
     functions: dict[str, str]                    # fingerprint -> "path: name"
     roots: tuple[Path, ...]
+    edits: dict[str, str] = None                 # fingerprint -> "path: NAME" of a mutant's edit(...)
+
+
+def _built_mutants() -> list[tuple[Path, str]]:
+    """(overlay path, the full module it builds to) of every mutant that builds."""
+    from autograder.mutants import MutantError, build_file
+    out = []
+    for a in registry.all_assignments():
+        for path in a.mutants():
+            try:
+                out.append((path, build_file(a, path).source))
+            except (MutantError, OSError):           # validate and `mutants check` report those
+                continue
+    return out
 
 
 def collect_secrets() -> Secrets:
     """What must never reach a student: every file under solutions/ and the hidden suites
-    (mutants included), and the function bodies of references and mutants."""
+    (mutants included), the function bodies of references and of built mutants, and the
+    edit(...) calls of mutant overlays."""
     roots = (ROOT / "solutions", registry.SUITES_DIR)
-    hashes, functions = {}, {}
+    hashes, functions, edits = {}, {}, {}
     for root in roots:
         if not root.is_dir():
             continue
@@ -194,7 +227,13 @@ def collect_secrets() -> Secrets:
             if path.suffix == ".py" and (root.name == "solutions" or path.parent.name == "mutants"):
                 for fp, names in function_fingerprints(data.decode("utf-8", "replace")).items():
                     functions.setdefault(fp, f"{path.relative_to(ROOT).as_posix()}: {names[0]}()")
-    return Secrets(hashes, functions, tuple(r.resolve() for r in roots))
+            if path.suffix == ".py" and path.parent.name == "mutants":
+                for fp, target in edit_fingerprints(data.decode("utf-8", "replace")).items():
+                    edits.setdefault(fp, f"{path.relative_to(ROOT).as_posix()}: {target}")
+    for path, built in _built_mutants():         # the reference's own bodies are already in
+        for fp, names in function_fingerprints(built).items():
+            functions.setdefault(fp, f"{path.relative_to(ROOT).as_posix()} (built): {names[0]}()")
+    return Secrets(hashes, functions, tuple(r.resolve() for r in roots), edits)
 
 
 def _allowed_fingerprints(a: registry.Assignment | None) -> set[str]:
@@ -227,4 +266,8 @@ def scan_for_leaks(entries: list[Entry], assignment: registry.Assignment | None 
                 if fp in secrets.functions and fp not in allowed:
                     findings.append(f"{entry.arcname}: the body of {names[0]}() equals the reference / "
                                     f"mutant function {secrets.functions[fp]}")
+            for fp, target in edit_fingerprints(source).items():
+                if fp in (secrets.edits or {}):
+                    findings.append(f"{entry.arcname}: edit({target!r}, ...) is the mutant overlay's "
+                                    f"{secrets.edits[fp]}")
     return sorted(set(findings))

@@ -78,10 +78,15 @@ def _block(text: str) -> list[str]:
 
 
 def _shared_dedent(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
-    """OLD and NEW without the indentation they share (they are written at one base)."""
-    joined = textwrap.dedent("\n".join(old + new)).splitlines() if old + new else []
-    # dedent keeps the line count; blank lines become ""
-    return joined[:len(old)], joined[len(old):]
+    """OLD and NEW without the indentation they share (they are written at one base);
+    blank lines become ""."""
+    indents = [line[:len(line) - len(line.lstrip())] for line in old + new if line.strip()]
+    common = indents[0] if indents else ""
+    for indent in indents[1:]:
+        while not indent.startswith(common):
+            common = common[:-1]
+    lines = [line[len(common):] if line.strip() else "" for line in old + new]
+    return lines[:len(old)], lines[len(old):]
 
 
 def _find_block(lines: list[str], old: list[str]) -> list[tuple[int, str]]:

@@ -336,3 +336,12 @@ def test_the_compact_command_finds_nothing_left_to_compact(capsys):
     assert _main(["compact", "--dry-run"]) == 0
     assert capsys.readouterr().out == ""
     assert all(p.read_text(encoding="utf-8") == text for p, text in before.items())
+
+
+def test_a_block_edit_keeps_blank_and_whitespace_only_lines_in_step():
+    from autograder.mutant_edits import apply_edits
+    text = "def f():\n    x = 1\n\n    return x\n"
+    out = apply_edits(text, [Edit("f", "x = 1\n   \nreturn x\n", "x = 2\n\nreturn -x\n")])
+    assert out == "def f():\n    x = 2\n\n    return -x\n"
+    out = apply_edits(text, [Edit("f", "    x = 1\n      ", "    x = 3\n")])      # a trailing blank line in OLD
+    assert out == "def f():\n    x = 3\n    return x\n"

@@ -62,7 +62,6 @@ def allowed_tasks(tasks, reference_source: str, changed) -> dict[str, str]:
     return allowed
 
 
-
 @dataclass
 class Row:
     assignment: str

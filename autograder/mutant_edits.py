@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from autograder.astnorm import normalised
 
-__all__ = ["Edit", "EditError", "parse_edit", "apply_edits", "compact", "format_edits"]
+__all__ = ["Edit", "EditError", "edit_arguments", "parse_edit", "apply_edits", "compact", "format_edits"]
 
 
 class EditError(ValueError):
@@ -55,18 +55,27 @@ class Edit:
         return "\n" in self.old or "\n" in self.new
 
 
+def edit_arguments(node: ast.AST) -> tuple[str, str, str] | None:
+    """(NAME, OLD, NEW) when ``node`` is a call ``edit("NAME", "OLD", "NEW")`` of three string
+    literals, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "edit"):
+        return None
+    if node.keywords or len(node.args) != 3 or not all(
+            isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+        return None
+    return tuple(a.value for a in node.args)
+
+
 def parse_edit(node: ast.stmt) -> Edit | None:
     """The :class:`Edit` a top-level ``edit("NAME", "OLD", "NEW")`` statement holds; None when
     ``node`` is not a call of ``edit``; :class:`EditError` when it is one with other arguments."""
     if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name) and node.value.func.id == "edit"):
         return None
-    call = node.value
-    args = call.args
-    if call.keywords or len(args) != 3 or not all(
-            isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+    found = edit_arguments(node.value)
+    if found is None:
         raise EditError(f"line {node.lineno}: write edit(\"NAME\", \"OLD\", \"NEW\") with three string literals")
-    target, old, new = (a.value for a in args)
+    target, old, new = found
     if not old.strip():
         raise EditError(f"line {node.lineno}: the OLD text of edit({target!r}, ...) is empty")
     return Edit(target, old, new, node.lineno)

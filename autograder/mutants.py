@@ -178,6 +178,8 @@ def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built
 
     edits: list[tuple[int, int, str]] = []        # (start index, end index exclusive, new text), 0-based lines
     changed: list[str] = []
+    ref_statements = ref_tree.body
+
     def reference_definition(defined: str, verb: str) -> tuple[ast.stmt, int, int]:
         """The reference's one top-level definition of ``defined``, and its line span."""
         targets = ref_defs.get(defined)
@@ -194,7 +196,6 @@ def build_mutant(reference_source: str, overlay_source: str, name: str) -> Built
             fail(f"the reference's {defined} shares a line with another statement; cannot replace it")
         return target, start, end
 
-    ref_statements = ref_tree.body
     for defined, node in definitions:
         if defined in header.adds:
             continue

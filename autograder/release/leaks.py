@@ -17,10 +17,11 @@ import lzma
 import re
 import tarfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import ROOT, registry
+from autograder.mutant_edits import edit_arguments
 from autograder.release.archive import Entry, wanted
 from shared.handout import HandoutError, clean_cell, code_cells
 
@@ -79,14 +80,8 @@ def edit_fingerprints(source: str) -> dict[str, str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return {}
-    out = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "edit" \
-                and len(node.args) == 3 and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
-                                                for a in node.args):
-            key = repr(tuple(a.value for a in node.args))
-            out[hashlib.sha256(key.encode()).hexdigest()] = node.args[0].value
-    return out
+    calls = [args for args in map(edit_arguments, ast.walk(tree)) if args is not None]
+    return {hashlib.sha256(repr(args).encode()).hexdigest(): args[0] for args in calls}
 
 
 def python_sources(entry: Entry) -> list[str]:
@@ -192,7 +187,7 @@ class Secrets:
     file_hashes: dict[str, str]                  # sha256 -> repository path
     functions: dict[str, str]                    # fingerprint -> "path: name"
     roots: tuple[Path, ...]
-    edits: dict[str, str] = None                 # fingerprint -> "path: NAME" of a mutant's edit(...)
+    edits: dict[str, str] = field(default_factory=dict)   # fingerprint -> "path: NAME" of an edit(...)
 
 
 def _built_mutants() -> list[tuple[Path, str]]:
@@ -267,7 +262,7 @@ def scan_for_leaks(entries: list[Entry], assignment: registry.Assignment | None 
                     findings.append(f"{entry.arcname}: the body of {names[0]}() equals the reference / "
                                     f"mutant function {secrets.functions[fp]}")
             for fp, target in edit_fingerprints(source).items():
-                if fp in (secrets.edits or {}):
+                if fp in secrets.edits:
                     findings.append(f"{entry.arcname}: edit({target!r}, ...) is the mutant overlay's "
                                     f"{secrets.edits[fp]}")
     return sorted(set(findings))

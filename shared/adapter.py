@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import random
 import signal
 import sys
 import threading
@@ -35,14 +34,12 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from shared import protocol
 from shared.feedback import (BudgetSpent, ForbiddenAPI, MissingFunction, StudentCodeError, StudentRaised,
                              StudentTimeout, Tampering, TimedOutEarlier)
 from shared.fingerprint import checksum
 from shared.optrace import OpTrace, warm_up
+from shared.seeding import seed_everything
 
 
 def load_module(path: Path, name: str | None = None):
@@ -197,12 +194,6 @@ def _alarm(seconds: float | None, name: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def reseed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 class InProcessTimer:
     """One side of a speed check, in-process: thread CPU time of each call."""
 
@@ -215,7 +206,7 @@ class InProcessTimer:
         name = self.target if isinstance(self.target, str) else type(self.target).__name__
         saved = {n: getattr(adapter.module, n, None) for n in adapter._patches}
         with adapter.guard.running(name):
-            reseed(adapter._seed)
+            seed_everything(adapter._seed)
             try:
                 for n, value in adapter._patches.items():
                     setattr(adapter.module, n, value)
@@ -295,7 +286,7 @@ class InProcessStudent(StudentAdapter):
             try:
                 for n, value in self._patches.items():
                     setattr(self.module, n, value)
-                reseed(self._seed)
+                seed_everything(self._seed)
                 with _alarm(self.timeout, name), trace:
                     return fn(*args, **kwargs)
             except BaseException as exc:

@@ -3,8 +3,8 @@
 The fingerprint of every timed round (student and reference, on the same inputs) is
 compared; it covers every tensor / array in the result: shape, sum, sum of absolute
 values and a sum weighted by a fixed non-periodic pattern (so a permuted or shifted
-result does not pass).  Reading it back also forces asynchronous CUDA work to finish
-before the clock stops.
+result does not pass), computed on the result's own device.  Reading it back also forces
+asynchronous CUDA work to finish before the clock stops.
 """
 from __future__ import annotations
 
@@ -27,29 +27,48 @@ def _as_tensor(leaf):
     return None
 
 
-_WEIGHTS: dict[int, torch.Tensor] = {}
+_WEIGHTS: dict[tuple, torch.Tensor] = {}
 
 
-def _weights(n: int) -> torch.Tensor:
-    if n not in _WEIGHTS:
+def _weights(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A fixed non-periodic pattern in [-1, 1], cached per size: built once per worker."""
+    key = (n, dtype, str(device))
+    if key not in _WEIGHTS:
         if len(_WEIGHTS) > 32:
             _WEIGHTS.clear()
-        _WEIGHTS[n] = torch.cos(torch.arange(n, dtype=torch.float64) * 0.7071)
-    return _WEIGHTS[n]
+        _WEIGHTS[key] = torch.cos(torch.arange(n, dtype=dtype, device=device) * 0.7071)
+    return _WEIGHTS[key]
+
+
+def _print(leaf, t: torch.Tensor) -> dict:
+    # The fingerprint is computed inside the timed region (a student cannot move work into
+    # it), so it must cost far less than the call it checks: reductions that accumulate in
+    # float64 without a float64 copy, and one dot product; a full float64 pass only for a
+    # result with a NaN or an infinity, which any non-finite element makes the sum show.
+    t = t.reshape(-1)
+    if t.dtype not in (torch.float32, torch.float64):
+        t = t.to(torch.float64)
+    total = torch.sum(t, dtype=torch.float64)
+    if bool(torch.isfinite(total)):
+        absolute = torch.linalg.vector_norm(t, 1, dtype=torch.float64)
+        weighted = torch.dot(t, _weights(t.numel(), t.dtype, t.device))
+        nonfinite = 0
+    else:
+        t = t.to(torch.float64)
+        finite = torch.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
+        total, absolute = finite.sum(), finite.abs().sum()
+        weighted = torch.dot(finite, _weights(t.numel(), t.dtype, t.device))
+        nonfinite = int((~torch.isfinite(t)).sum())
+    return {"shape": list(leaf.shape) if hasattr(leaf, "shape") else [], "sum": float(total),
+            "abs": float(absolute), "weighted": float(weighted), "nonfinite": nonfinite}
 
 
 def checksum(result) -> list[dict] | None:
     prints = []
     for leaf in tree_leaves(result):
         t = _as_tensor(leaf)
-        if t is None or t.dtype.is_complex:
-            continue
-        t = t.to("cpu", torch.float64).reshape(-1)
-        weights = _weights(t.numel())
-        finite = torch.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
-        prints.append({"shape": list(leaf.shape) if hasattr(leaf, "shape") else [], "sum": float(finite.sum()),
-                       "abs": float(finite.abs().sum()), "weighted": float((finite * weights).sum()),
-                       "nonfinite": int((~torch.isfinite(t)).sum())})
+        if t is not None and not t.dtype.is_complex:
+            prints.append(_print(leaf, t))
     return prints or None
 
 

@@ -101,3 +101,27 @@ def test_substitute_replaces_a_callee_for_the_calls_inside(module):
     with module.substitute({"helper": lambda x: x * 10}):
         assert module.twice(torch.tensor(1.0)).item() == 20.0
     assert module.twice(torch.tensor(1.0)).item() == 4.0
+
+
+def test_seed_everything_leaves_the_state_of_a_full_torch_manual_seed():
+    # the cheap seeding (no lazy CUDA/XPU/MTIA seeding without a GPU) must draw the same numbers
+    import random
+
+    import numpy as np
+    import torch
+
+    from shared.seeding import seed_everything
+
+    def draws():
+        return random.random(), float(np.random.rand()), torch.rand(3).tolist(), torch.randint(0, 1000, (2,)).tolist()
+
+    for seed in (0, 7, 2**31 + 5):
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+        expected = draws()
+        random.seed(seed + 1)
+        torch.rand(5)                            # move every generator away first
+        np.random.rand(4)
+        seed_everything(seed)
+        assert draws() == expected

@@ -131,3 +131,34 @@ def test_variants_keep_integer_and_bool_inputs_and_scale_floats():
     (a, b, c), _ = variant(args, {}, 8)
     assert torch.allclose(a, torch.full((3,), 1 - 8 / 64)) and torch.equal(b, args[1]) and torch.equal(c, args[2])
     assert a is not args[0] and b is not args[1]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.int64])
+def test_the_fingerprint_agrees_with_a_float64_computation(dtype):
+    # the fast path (float64 accumulation without a float64 copy, one dot product) must say
+    # what the plain float64 formulas say
+    t = (torch.randn(3, 1000, generator=torch.Generator().manual_seed(3)) * 50).to(dtype)
+    (got,) = checksum(t)
+    x = t.to(torch.float64).reshape(-1)
+    weights = torch.cos(torch.arange(x.numel(), dtype=torch.float64) * 0.7071)
+    assert got["shape"] == [3, 1000] and got["nonfinite"] == 0
+    assert got["sum"] == pytest.approx(float(x.sum()), rel=1e-9, abs=1e-6)
+    assert got["abs"] == pytest.approx(float(x.abs().sum()), rel=1e-9)
+    # (the float32 pattern of a float32 result is the float64 one to about 1e-4 at this length)
+    assert got["weighted"] == pytest.approx(float((x * weights).sum()), abs=2e-4 * float(x.abs().sum()))
+
+
+def test_the_fingerprint_counts_non_finite_values_and_sums_the_rest():
+    t = torch.tensor([1.0, float("nan"), -2.0, float("inf"), 4.0])
+    (got,) = checksum(t)
+    assert got["nonfinite"] == 2
+    assert got["sum"] == 3.0 and got["abs"] == 7.0
+
+
+def test_the_fingerprint_tells_a_shifted_or_permuted_result_from_the_right_one():
+    from shared.fingerprint import same_result
+    t = torch.randn(64, 256, generator=torch.Generator().manual_seed(5))
+    right = checksum(t)
+    assert same_result(checksum(t.clone()), right)
+    for wrong in (t.roll(1), t.flip(0), t.t().contiguous().reshape(64, 256), t[torch.randperm(64, generator=torch.Generator().manual_seed(1))]):
+        assert not same_result(checksum(wrong), right)

@@ -16,7 +16,6 @@ import importlib
 import io
 import os
 import pickle
-import random
 import sys
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch.utils._pytree import tree_flatten, tree_leaves, tree_unflatten
 from shared import protocol, wire
 from shared.fingerprint import checksum
 from shared.optrace import OpTrace
+from shared.seeding import seed_everything
 
 
 class OutOfStep(Exception):
@@ -81,12 +81,6 @@ class Worker:
         obj = self.objects[obj_id]
         return obj if method == "__call__" else getattr(obj, method)
 
-    @staticmethod
-    def reseed(seed: int) -> None:
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-
     # ---- requests --------------------------------------------------------------------
     def call(self, msg: dict) -> None:
         call_id, spec = msg["id"], msg["target"]
@@ -103,7 +97,7 @@ class Worker:
             modules.insert(0, self.objects[spec[0]])
         patches = {name: Callback(self, index) for name, index in msg.get("patch", {}).items()}
         trace = OpTrace(*msg["trace"]) if msg.get("trace") else None
-        self.reseed(msg.get("seed", 0))
+        seed_everything(msg.get("seed", 0))
         with _patched(self.module, patches), (trace or contextlib.nullcontext()), \
                 torch.set_grad_enabled(bool(msg.get("grad")) or torch.is_grad_enabled()):
             result = fn(*args, **kwargs)
@@ -149,7 +143,7 @@ class Worker:
 
     def run(self, msg: dict) -> None:
         fn, args, kwargs, seed, patches = self.prepared.pop(msg["id"])
-        self.reseed(seed)
+        seed_everything(seed)
         with _patched(self.module, patches):
             result = fn(*args, **kwargs)         # the grad mode of the correctness calls (enabled)
         # reading the fingerprint back also waits for asynchronous (CUDA) work to finish
@@ -315,7 +309,7 @@ def main(config: dict, chan: protocol.Channel, enforced: list[str]) -> None:
     worker = Worker(chan, config["module"], os.path.join(config["workdir"], config["module"] + ".py"))
     worker.send({"id": 0, "booted": enforced})
     try:
-        Worker.reseed(0)
+        seed_everything(0)
         worker.module = importlib.import_module(config["module"])
     except BaseException as exc:       # SystemExit and KeyboardInterrupt at import included
         worker.error(0, exc)

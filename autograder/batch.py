@@ -8,7 +8,9 @@
 * Ctrl-C stops the work in flight (its processes are killed), writes the gradebook for
   what is done and says how to resume; ``--resume`` grades only what has no result or
   changed since its result.
-* Slots: ``jobs`` warm slots (:mod:`autograder.warm`), each pinned to its own CPU.
+* Slots: ``jobs`` warm slots (:mod:`autograder.warm`), each pinned to its own CPU when there
+  are several (one lane has no other lane to keep off its core, and unpinned its grader and
+  its workers can use every core).
 """
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ from autograder import registry
 from autograder.engine import Cancelled, GraderError, grade_submission
 from autograder.results import failure_results, rebuild_gradebook, write_json
 from autograder.warm import WarmServer, WarmSlot
+
+
+def lane_cpus(jobs: int, cpus: list[int]) -> list[int | None]:
+    """The core each lane is pinned to: its own one when there are several lanes and enough
+    cores; None (unpinned) for a single lane or more lanes than cores."""
+    return list(cpus[:jobs]) if 1 < jobs <= len(cpus) else [None] * jobs
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -88,7 +97,8 @@ class Stopped(Exception):
 
 def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jobs: int | None = None,
                timeout: float | None = None, device: str = "auto", on_done=None, resume: bool = False,
-               warm: bool = True, lang: str | None = None, budget: float | None = None) -> list[Graded]:
+               warm: bool = True, lang: str | None = None, budget: float | None = None,
+               zygote_first: bool = True) -> list[Graded]:
     """Grade a batch; write OUT/<name>/results.json for each and OUT/gradebook.csv."""
     registry.get(assignment_id)            # fail fast on an unknown id
     out_dir = Path(out_dir)
@@ -107,8 +117,8 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
         work.put((name, Path(sub)))
     stop = threading.Event()
     server = WarmServer(assignment_id) if warm else None        # one warm-up for every lane
-    slots = [WarmSlot(assignment_id, i, cpus[i % len(cpus)] if len(cpus) >= jobs else None, server=server)
-             if warm else None for i in range(max(1, jobs))]
+    slots = [WarmSlot(assignment_id, i, cpu, server=server) if warm else None
+             for i, cpu in enumerate(lane_cpus(max(1, jobs), cpus))]
     lock = threading.Lock()
     if server is not None and not work.empty():
         server.start()                         # warms up while the first submissions load
@@ -122,7 +132,7 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
             results_path = out_dir / name / "results.json"
             try:
                 res = grade_submission(assignment_id, sub, results_path, timeout=timeout, device=device, slot=slot,
-                                       lang=lang, budget=budget, cancel=stop)
+                                       lang=lang, budget=budget, cancel=stop, zygote_first=zygote_first)
                 item = Graded(name, sub, res)
             except Cancelled:
                 return

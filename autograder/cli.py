@@ -1,8 +1,10 @@
 """The command line (SPEC section 3), built with click; tables and progress with rich."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,7 +145,10 @@ def _out_dir(out_dir: Path) -> None:
 @click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
               help="grade on a Dask cluster (tcp://host:8786) instead of this machine (docs/cluster.md)")
 @click.option("--cold", is_flag=True, hidden=True, help="a fresh pytest process per submission (benchmarks)")
-def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each, resume, roster, lang, cluster, cold):
+@click.option("--cold-serial", is_flag=True, hidden=True,
+              help="--cold with the zygote started after pytest's imports, as before (benchmarks)")
+def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each, resume, roster, lang, cluster, cold,
+          cold_serial):
     """Grade SUBMISSIONS (.py files, folders, .zip files or notebooks) of ASSIGNMENT.
 
     Writes OUT/<submission>/results.json for each (with feedback.html, the page the
@@ -164,6 +169,8 @@ def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each,
             task = progress.add_task(assignment.id, total=len(subs))
 
             def done(graded):
+                if progress.tasks[0].completed == 0:
+                    _prefetch_report()           # the lanes are busy grading: the CPU has room
                 progress.advance(task)
                 if graded.skipped:
                     progress.console.print(f"  {graded.name}: up to date (--resume)")
@@ -181,7 +188,8 @@ def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each,
                         raise click.ClickException(str(exc)) from None
                 else:
                     graded = grade_many(assignment.id, subs, out_dir, jobs=jobs, timeout=timeout, device=device,
-                                        on_done=done, resume=resume, warm=not cold, lang=lang, budget=budget)
+                                        on_done=done, resume=resume, warm=not (cold or cold_serial), lang=lang,
+                                        budget=budget, zygote_first=not cold_serial)
             except Stopped as stop:
                 progress.stop()
                 console.print(f"[yellow]interrupted[/]: {len(stop.done)} graded, {len(stop.left)} not. "
@@ -194,6 +202,16 @@ def grade(assignment, submissions, out_dir, jobs, timeout, budget, device, each,
     for g in failed:
         console.print(f"[red]{escape(g.error)}[/]")
     sys.exit(1 if failed else 0)
+
+
+def _prefetch_report() -> None:
+    """The report's imports (0.3 s), in the background from the first result on, not while the
+    warm process and the zygote start up on every core."""
+    def load():
+        with contextlib.suppress(Exception):      # _after_batch says what went wrong, if anything
+            from autograder.instructor import prefetch
+            prefetch()
+    threading.Thread(target=load, name="report-imports", daemon=True).start()
 
 
 def _after_batch(out_dir, assignment, roster) -> None:

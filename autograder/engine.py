@@ -95,12 +95,19 @@ def load(assignment: registry.Assignment, submission: Path, target_dir: Path,
         return tr(N_("the submission is too large to be read")), {}
 
 
-def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, timeout: float) -> int:
-    """A fresh pytest process for this submission (no warm slot)."""
+def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, timeout: float,
+             zygote_first: bool = True) -> int:
+    """A fresh pytest process for this submission (no warm slot).  With isolated workers its
+    zygote starts first, importing torch on one core while the pytest process imports its
+    own on the other (as the warm process does); ``zygote_first=False`` is the path as it
+    was before, the zygote after pytest's imports (kept for benchmarks/batch_speed.py)."""
     env = {**os.environ, **GRADING_ENV, "TMPDIR": str(run_root)}
-    proc = subprocess.Popen([sys.executable, "-c", "import sys, pytest; from autograder.engine import "
+    spec = runspec.RunSpec.read(spec_path)
+    first = ("from autograder.isolation.zygote import Zygote; Zygote.get(); "
+             if zygote_first and spec.isolation == "worker" else "")
+    proc = subprocess.Popen([sys.executable, "-c", f"import sys; {first}import pytest; from autograder.engine import "
                              "limit_grader_memory as m; m(sys.argv[1]); sys.exit(pytest.main(sys.argv[2:]))",
-                             runspec.RunSpec.read(spec_path).device, *pytest_args(assignment, spec_path)],
+                             spec.device, *pytest_args(assignment, spec_path)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
@@ -117,7 +124,7 @@ def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, t
 def grade_submission(assignment_id: str, submission: Path, results_path: Path, *, timeout: float | None = None,
                      device: str = "auto", isolation: str = "worker", hide: list[Path] = (), slot=None,
                      lang: str | None = None, keep_source: bool = True, cancel=None,
-                     budget: float | None = None) -> dict:
+                     budget: float | None = None, zygote_first: bool = True) -> dict:
     """Grade one submission; write and return its results.json (atomically: an earlier
     results.json stays until the new one is complete).  Raises :class:`GraderError` only
     when the grader itself failed; results.json is written even then."""
@@ -146,7 +153,7 @@ def grade_submission(assignment_id: str, submission: Path, results_path: Path, *
             if slot is not None:
                 slot.run(spec_path, run_root, suite_timeout(spec))
             else:
-                run_cold(assignment, spec_path, run_root, suite_timeout(spec))
+                run_cold(assignment, spec_path, run_root, suite_timeout(spec), zygote_first=zygote_first)
         except TimeoutError:
             error = f"grading took longer than {suite_timeout(spec):.0f} s and was stopped"
         except GraderError as exc:

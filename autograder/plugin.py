@@ -224,6 +224,13 @@ class Session:
                     item.add_marker(pytest.mark.skip(reason=reason))
         # correctness first, so that a later check can point at the test that shows a bug
         items.sort(key=lambda item: KIND_ORDER[kind_of(item)])
+        if self._spec is not None and spec.isolation == "worker" and not spec.load_error and \
+                any("perf" in getattr(item, "fixturenames", ()) for item in items):
+            # the speed checks come last: their reference worker starts now, beside the
+            # correctness tests, instead of when the first check needs it (a start that fails
+            # here is tried again, and reported, by the first speed check)
+            with contextlib.suppress(Exception):
+                self.adapter("reference-runner").prestart()
 
     # ---- outcomes ------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

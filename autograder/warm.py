@@ -24,6 +24,7 @@ process competes with another lane's timed rounds) and costs a fork.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -215,6 +216,11 @@ def _warm_up(assignment_id: str) -> None:
     a = registry.get(assignment_id)
     for path in sorted(a.suite_dir.glob("*.py")):
         importlib.import_module(f"autograder.suites.{a.id}.{path.stem}")
+    # hypothesis reads the source of every local module for constants on its first draw:
+    # the modules imported here once, here (a child reads only what it imports later)
+    with contextlib.suppress(Exception):
+        from hypothesis.internal.conjecture.providers import _get_local_constants
+        _get_local_constants()
     zygote.status(os.getpid())                   # wait until the zygote answers (not its child: no reaping)
 
 

@@ -5,9 +5,10 @@ Measured side by side in one run, interleaved, median of --repeat runs each:
 
   plain     `python -m pytest autograder/suites/<id>` against the reference, in-process:
             the cost of the hidden suite itself
-  inprocess grade.py's path (load, pytest subprocess, results.json) with student code
-            imported into the test process
-  worker    grade.py's real path: every student call in a sandboxed worker process
+  inprocess the one-submission path without a warm process (load, pytest subprocess,
+            results.json), with student code imported into the test process
+  worker    the same path as graded for real: every student call in a sandboxed worker
+            process (what Gradescope's run, release_templates/dl_run.py, and validate use)
 
 Targets: worker / plain <= 1.3 (framework overhead), worker / inprocess <= 1.3 (isolation
 overhead), and one submission graded in under 20 s on 2 cores.
@@ -66,8 +67,8 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"\n{assignment.id}, reference, median of {args.repeat}:")
     print(f"  plain pytest (hidden suite, in-process) {med['plain']:6.2f} s")
-    print(f"  grade.py path, student code in-process  {med['inprocess']:6.2f} s")
-    print(f"  grade.py path, isolated worker          {med['worker']:6.2f} s")
+    print(f"  one-submission path, code in-process    {med['inprocess']:6.2f} s")
+    print(f"  one-submission path, isolated worker    {med['worker']:6.2f} s")
     print(f"  ratio worker / plain pytest      {med['worker'] / med['plain']:.2f}  (target <= 1.3)")
     print(f"  ratio worker / in-process        {med['worker'] / med['inprocess']:.2f}  (target <= 1.3)")
     print(f"  one submission graded in         {med['worker']:.1f} s (target < 20 s on 2 cores)")

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder import ROOT, engine, registry
-from autograder.batch import expand, looks_like_batch, unique_names
+from autograder.batch import expand, lane_cpus, looks_like_batch, unique_names
 from autograder.cli import main
 
 A1 = registry.get("a1_cnn")
@@ -138,8 +138,11 @@ def test_ctrl_c_keeps_what_is_done_and_resume_grades_the_rest(tmp_path):
     (out / "s0").mkdir()                                     # a result from an earlier run must survive
     (out / "s0" / "results.json").write_text(json.dumps({"score": 7.0, "max_score": 9.0, "tests": []}))
     os.utime(out / "s0" / "results.json")
+    # Ctrl-C as a terminal sends it, even when this test runs in a background job (which
+    # starts with SIGINT ignored, and Python then keeps it ignored)
     proc = subprocess.Popen([sys.executable, "grade.py", "grade", "a1_cnn", *map(str, subs), "--out", str(out),
-                             "--jobs", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--jobs", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while len(list(out.glob("s[1-5]/results.json"))) < 1 and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -327,3 +330,12 @@ def test_lanes_share_one_warm_process_and_a_killed_submission_leaves_the_other_l
     finally:
         server.close()
     assert server.proc is None
+
+
+def test_lanes_get_a_core_each_when_there_are_several():
+    # several lanes: each on its own core, so one lane's speed checks never share a core
+    # with another's; one lane, or more lanes than cores: not pinned
+    assert lane_cpus(2, [0, 1]) == [0, 1]
+    assert lane_cpus(2, [3, 5, 7]) == [3, 5]
+    assert lane_cpus(1, [0, 1]) == [None]
+    assert lane_cpus(4, [0, 1]) == [None] * 4

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -124,6 +125,9 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
         server.start()                         # warms up while the first submissions load
 
     def worker(slot):
+        if slot is not None and slot.cpu is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                os.sched_setaffinity(0, {slot.cpu})     # this thread: a lane's results written on its core
         while not stop.is_set():
             try:
                 name, sub = work.get_nowait()

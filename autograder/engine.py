@@ -105,7 +105,8 @@ def run_cold(assignment: registry.Assignment, spec_path: Path, run_root: Path, t
     spec = runspec.RunSpec.read(spec_path)
     first = ("from autograder.isolation.zygote import Zygote; Zygote.get(); "
              if zygote_first and spec.isolation == "worker" else "")
-    proc = subprocess.Popen([sys.executable, "-c", f"import sys; {first}import pytest; from autograder.engine import "
+    proc = subprocess.Popen([sys.executable, "-c", f"import sys; {first}from shared.tuning import keep_freed_memory as "
+                             "k; k(); import pytest; from autograder.engine import "
                              "limit_grader_memory as m; m(sys.argv[1]); sys.exit(pytest.main(sys.argv[2:]))",
                              spec.device, *pytest_args(assignment, spec_path)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -273,7 +273,7 @@ class InProcessStudent(StudentAdapter):
 
     @contextlib.contextmanager
     def forbid(self, fn_name: str, *apis: str):
-        warm_up()                        # in this process: import the trace machinery before any timer
+        warm_up()                        # in this process: the trace's one-time set-up before any timer
         with super().forbid(fn_name, *apis) as state:
             yield state
 

@@ -36,6 +36,14 @@ class _Operators(TorchDispatchMode):
         super().__init__()
         self.ops, self.hits = ops, hits
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Otherwise torch wraps __torch_dispatch__ in torch._dynamo.disable, whose first call
+        # imports torch._dynamo (~800 modules, 0.65 s) in every process that traces: the
+        # zygote paid it at every batch's start.  Ops are recorded the same either way, under
+        # torch.compile too (tests/test_optrace.py).
+        return False
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         packet = getattr(getattr(func, "overloadpacket", None), "__name__", "")
         if packet in self.ops:
@@ -47,7 +55,7 @@ _WARM = False
 
 
 def warm_up() -> None:
-    """The first TorchDispatchMode imports ~800 modules (seconds): do it outside any timer."""
+    """The first trace's one-time set-up (dispatch-mode machinery, the op-name tables): outside any timer."""
     global _WARM
     if not _WARM:
         import torch

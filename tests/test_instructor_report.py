@@ -149,3 +149,24 @@ def test_report_command_with_a_roster(out, tmp_path):
     assert "No submission from: Zed Z (3)" in text and "Alice A (1)" in text
     empty = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert empty.exit_code != 0 and "no graded submissions" in empty.output
+
+
+@pytest.mark.parametrize("labels", [["1.1 conv_output_size", "1.4 conv2d"],
+                                    [f"1.{i % 7} a test name of some length, case {i} [param-{i}]" for i in range(60)]])
+def test_report_charts_keep_every_label_inside_the_figure(labels):
+    """The charts' margins are measured in one pass (report._fit), not by constrained
+    layout: every tick label, the axis label and the title still lie inside the figure,
+    and the axes take the rest of it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from autograder.instructor import report
+    fig, ax = report._figure(9.0, max(1.8, 0.26 * len(labels) + 0.9))
+    ax.barh(range(len(labels)), [50] * len(labels))
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=7)
+    ax.set_xlabel("passed (%)")
+    ax.set_title("Pass rate per test")
+    report._fit(fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    tight, whole = ax.get_tightbbox(renderer), fig.bbox
+    assert whole.x0 <= tight.x0 and tight.x1 <= whole.x1 and whole.y0 <= tight.y0 and tight.y1 <= whole.y1
+    assert tight.width > 0.95 * whole.width - 20 and tight.height > 0.95 * whole.height - 20    # no wasted margin

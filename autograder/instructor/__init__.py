@@ -32,7 +32,7 @@ def prefetch() -> None:
     runs this in a background thread while the batch grades, so that its end does not wait
     for it; its process is otherwise idle, waiting on the lanes."""
     import matplotlib.figure  # noqa: F401
-    from matplotlib.backends import backend_svg  # noqa: F401
+    from matplotlib.backends import backend_agg, backend_svg  # noqa: F401
 
     from autograder.instructor import report  # noqa: F401
     from autograder.instructor.templating import environment

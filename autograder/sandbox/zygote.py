@@ -15,16 +15,25 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import selectors
 import signal
 import socket
 import sys
 import time
 
+from shared.tuning import keep_freed_memory, on_cpu
+
 
 def serve_zygote(control_fd: int) -> None:
+    keep_freed_memory()                  # inherited by every worker, the student's and the reference's alike
     import numpy  # noqa: F401
+    import numpy.random  # noqa: F401  (seeded before every call)
     import torch  # noqa: F401
+    # torch imports these lazily, sympy on the first meta-tensor shape check (0.2 s a worker
+    # if every worker paid it)
+    import torch.fx.experimental.symbolic_shapes  # noqa: F401
+    import torch.utils.serialization  # noqa: F401
     import shared
     import shared.fingerprint  # noqa: F401
     import shared.optrace  # noqa: F401
@@ -35,8 +44,8 @@ def serve_zygote(control_fd: int) -> None:
     import pkgutil
     for info in pkgutil.iter_modules(shared.__path__):     # the trusted classes arguments may hold (models,
         importlib.import_module(f"shared.{info.name}")     # strategies): the worker refuses new imports of shared
-    with shared.optrace.OpTrace(("conv2d",), ("aten::convolution",)):   # its first use imports ~800 modules:
-        torch.ones(1).add(1)                                            # do it once, here, outside the sandbox
+    with shared.optrace.OpTrace(("conv2d",), ("aten::convolution",)):   # its first use sets up the mode
+        torch.ones(1).add(1)                                            # machinery: once, here, not per worker
     try:
         import pyseccomp  # noqa: F401
     except ImportError:
@@ -87,6 +96,7 @@ def _answer(control, request: dict, fds: list[int], connections: dict, selector)
             children.discard(request["status"])       # reaped: its pid may be reused
         control.send(json.dumps({"status": status}).encode())
         return
+    on_cpu(request.get("cpu"))           # the fork's work on the asking lane's core (shared/tuning.py)
     pid = os.fork()
     if pid == 0:
         selector.close()                 # no worker learns when others are asked for
@@ -111,18 +121,35 @@ def _kill(children: set[int]) -> None:
 
 
 def _status(pid: int, wait: float) -> tuple[bool, int | None]:
-    """(reaped or not ours, exit code or None)."""
+    """(reaped or not ours, exit code or None), waiting up to ``wait`` seconds for the exit.
+    The wait ends when the child exits (a pidfd turns readable), not at the next tick of a
+    poll: a grading process asks this for every worker it stops, and the zygote answers
+    no other lane meanwhile."""
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return True, None
-        if done:
-            return True, os.waitstatus_to_exitcode(raw)
-        if time.monotonic() >= deadline:
-            return False, None
-        time.sleep(0.02)
+    pidfd = None
+    try:
+        while True:
+            try:
+                done, raw = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return True, None
+            if done:
+                return True, os.waitstatus_to_exitcode(raw)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False, None
+            if pidfd is None:
+                try:
+                    pidfd = os.pidfd_open(pid)
+                except (AttributeError, OSError):          # before Linux 5.3: a short poll
+                    pidfd = -1
+            if pidfd >= 0:
+                select.select([pidfd], [], [], left)
+            else:
+                time.sleep(min(0.002, left))
+    finally:
+        if pidfd is not None and pidfd >= 0:
+            os.close(pidfd)
 
 
 def _worker(config: dict, fds: list[int]) -> None:

@@ -276,10 +276,13 @@ def _processes(marker: str = "", worker_uids: bool = False) -> list[str]:
             continue
         try:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            uid = int(next(line.split()[1] for line in Path(f"/proc/{entry}/status").read_text().splitlines()
-                           if line.startswith("Uid:")))
-        except (OSError, StopIteration, ValueError):
+            status = Path(f"/proc/{entry}/status").read_text().splitlines()
+            uid = int(next(line.split()[1] for line in status if line.startswith("Uid:")))
+            state = next(line.split()[1] for line in status if line.startswith("State:"))
+        except (OSError, StopIteration, ValueError, IndexError):
             continue
+        if state == "Z":
+            continue        # dead, not yet reaped (by a test process that became a subreaper): runs nothing
         if (marker and marker in cmd) or (worker_uids and uid >= 200000):
             found.append(f"{entry} uid={uid} {cmd[:80]}")
     return found

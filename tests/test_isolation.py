@@ -272,3 +272,30 @@ def test_file_size_and_process_limits(tmp_path):
     finally:
         worker.close()
     assert not [p for p in processes_matching("no-such-marker") if f"uid={uid} " in p]   # children died too
+
+
+def test_torch_lazy_imports_and_tempfile_work_in_the_sandbox(tmp_path):
+    """An optimizer's first use imports torch._dynamo lazily (the zygote does not import it:
+    its start is on every batch's path), and torch keeps a cache folder under the temporary
+    folder: both must work in a confined worker, whose temporary folder is its own (the
+    zygote's, cached by the tempfile module, is its read-only library)."""
+    module = tmp_path / "a1_cnn.py"
+    module.write_text("import tempfile, torch\n"
+                      "def conv_output_size(*a, **k):\n"
+                      "    p = torch.nn.Parameter(torch.ones(2))\n"
+                      "    opt = torch.optim.SGD([p], lr=0.5)\n"
+                      "    p.sum().backward()\n"
+                      "    opt.step()\n"
+                      "    return p.detach()\n"
+                      "def receptive_field(*a, **k):\n"
+                      "    with tempfile.NamedTemporaryFile('w', suffix='.txt') as fh:\n"
+                      "        fh.write('scratch')\n"
+                      "        fh.flush()\n"
+                      "        return fh.name\n")
+    worker = make_worker(module, registry.get("a1_cnn"), timeout=60.0)
+    try:
+        assert torch.equal(worker.conv_output_size(5, 3), torch.full((2,), 0.5))
+        name = worker.receptive_field([(3, 1)])
+        assert isinstance(name, str) and name.startswith(str(worker.worker.base) + "/") and name.endswith(".txt")
+    finally:
+        worker.close()

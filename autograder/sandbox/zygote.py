@@ -46,6 +46,8 @@ def serve_zygote(control_fd: int) -> None:
         importlib.import_module(f"shared.{info.name}")     # strategies): the worker refuses new imports of shared
     with shared.optrace.OpTrace(("conv2d",), ("aten::convolution",)):   # its first use sets up the mode
         torch.ones(1).add(1)                                            # machinery: once, here, not per worker
+    # not torch._dynamo (0.65 s on every batch's start): the rare worker that needs it (an
+    # optimizer, torch.compile) imports it itself (tests/test_isolation.py)
     try:
         import pyseccomp  # noqa: F401
     except ImportError:
@@ -162,6 +164,8 @@ def _worker(config: dict, fds: list[int]) -> None:
         os.dup2(fds[2], 2)
         os.close(fds[2])
         os.environ.update({"HOME": config["workdir"], "TMPDIR": config["workdir"]})
+        import tempfile
+        tempfile.tempdir = None          # the zygote's cached one is its library: read-only in the sandbox
         import torch
         threads = int(config.get("threads", 1))
         torch.set_num_threads(threads)

@@ -7,7 +7,7 @@ it trims the heap), so a process that builds and drops tensors of a few MB, over
 over, pays page faults for every one of them: a grading process took 55,000 minor faults
 per a1 submission, two thirds of them for memory it had just freed.  With fixed
 thresholds the blocks stay in the heap and are reused (the same grading process: 21,000
-faults, 10% less wall time).  The student's and the reference's workers get the same
+faults; a warm batch about 8% faster per submission).  The student's and the reference's workers get the same
 setting, so a speed ratio is not changed by it; blocks above ``mmap_threshold`` are still
 mapped for themselves, so a worker's address-space limit sees no more than before for a
 very large tensor.

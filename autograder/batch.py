@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import re
@@ -26,6 +25,7 @@ from autograder import registry
 from autograder.engine import Cancelled, GraderError, grade_submission
 from autograder.results import failure_results, rebuild_gradebook, write_json
 from autograder.warm import WarmServer, WarmSlot
+from shared.tuning import on_cpu
 
 
 def lane_cpus(jobs: int, cpus: list[int]) -> list[int | None]:
@@ -126,8 +126,7 @@ def grade_many(assignment_id: str, submissions: list[Path], out_dir: Path, *, jo
 
     def worker(slot):
         if slot is not None and slot.cpu is not None:
-            with contextlib.suppress(OSError, AttributeError):
-                os.sched_setaffinity(0, {slot.cpu})     # this thread: a lane's results written on its core
+            on_cpu(slot.cpu)                   # this thread: a lane's results written on its core
         while not stop.is_set():
             try:
                 name, sub = work.get_nowait()

@@ -227,7 +227,8 @@ def _warm_up(assignment_id: str) -> None:
     zygote.status(os.getpid())                   # wait until the zygote answers (not its child: no reaping)
 
 
-def _child_start(cpu) -> None:
+def _child_start() -> None:
+    """In the forked child (already on its lane's core: the fork inherited it, see _fork)."""
     import ctypes
     os.setsid()
     signal.set_wakeup_fd(-1)                     # the warm process's child-exit wake-ups are not ours
@@ -236,11 +237,6 @@ def _child_start(cpu) -> None:
         os.dup2(devnull.fileno(), 0)
         os.dup2(devnull.fileno(), 1)
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)     # die with the warm process
-    if cpu is not None:
-        try:
-            os.sched_setaffinity(0, {int(cpu)})
-        except OSError:
-            pass
 
 
 def _grade(spec_path: str, run_root: str) -> None:
@@ -278,11 +274,11 @@ def _fork(request: dict, zygote) -> tuple[int, object]:
     from autograder.isolation.zygote import Zygote
     from shared.tuning import on_cpu
     connection = zygote.attach() if "spec" in request else None
-    on_cpu(request.get("cpu"))                   # the fork's work on the lane's own core
+    on_cpu(request.get("cpu"))                   # the fork's work, and the child, on the lane's own core
     pid = os.fork()
     if pid == 0:
         try:
-            _child_start(request.get("cpu"))
+            _child_start()
             if connection is not None:
                 Zygote.use(connection)
                 _grade(request["spec"], request["run_root"])
